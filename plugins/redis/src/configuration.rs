@@ -1,0 +1,318 @@
+//! Redis configuration: the generated catalog, plus what the generic checks cannot know —
+//! the syntax of Redis's structured text parameters and rules that depend on the flavor.
+
+use drover_driver_sdk::catalog::{Catalog, Checked, plain, show};
+use drover_driver_sdk::configuration::{Validated, ValidationRequest};
+use drover_driver_sdk::prelude::*;
+
+use crate::catalog_7_0;
+
+/// The catalog of a served Redis version.
+pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
+    match version {
+        "7.0" => Ok(&catalog_7_0::CATALOG),
+        other => Err(DriverError::not_found(format!(
+            "the Redis driver does not serve version {other}"
+        ))),
+    }
+}
+
+/// `configuration.validate`: every problem with every value, or the values to store.
+pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
+    let catalog = catalog(&request.datastore_version)?;
+    let mut problems = Problems::new();
+    // maxmemory-clients also takes a percentage of maxmemory, which the generic size check
+    // does not know; it is checked here and kept out of the generic pass.
+    let is_percent = |s: &Setting| {
+        s.name.eq_ignore_ascii_case("maxmemory-clients")
+            && matches!(&s.value, Value::Text(t) if t.trim().ends_with('%'))
+    };
+    let checked = catalog.check(
+        request.settings.iter().filter(|s| !is_percent(s)),
+        &mut problems,
+    );
+
+    let mut settings: Vec<Setting> = Vec::with_capacity(request.settings.len());
+    for item in &checked {
+        if let Err(message) = check_syntax(item) {
+            problems.push(item.param.name, format!("{}: {message}", item.param.name));
+        }
+        settings.push(Setting {
+            name: item.param.name.to_string(),
+            value: item.value.clone(),
+        });
+    }
+    for setting in request.settings.iter().filter(|s| is_percent(s)) {
+        let text = plain(&setting.value);
+        match text.trim().trim_end_matches('%').parse::<u32>() {
+            Ok(p) if p <= 100 => settings.push(Setting { name: "maxmemory-clients".into(), value: Value::Text(text.trim().into()) }),
+            _ => problems.push(
+                "maxmemory-clients",
+                format!("maxmemory-clients: value {} must be a memory value or a percentage from 0% to 100%", show(&setting.value)),
+            ),
+        }
+    }
+    if let Some(flavor) = &request.flavor {
+        check_flavor(&checked, flavor, &mut problems);
+    }
+    let restart_required = checked
+        .iter()
+        .filter(|c| !c.param.dynamic)
+        .map(|c| c.param.name.to_string())
+        .collect();
+    problems.into_result(Validated {
+        settings,
+        restart_required,
+    })
+}
+
+/// Parameters with a syntax of their own, checked in [`check_syntax`].
+const STRUCTURED: &[&str] = &[
+    "save",
+    "notify-keyspace-events",
+    "client-output-buffer-limit",
+    "latency-tracking-info-percentiles",
+];
+
+/// The structured text parameters, checked the way redis-server checks them.
+fn check_syntax(item: &Checked) -> Result<(), String> {
+    if !STRUCTURED.contains(&item.param.name) {
+        return Ok(());
+    }
+    let text = plain(&item.value);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match item.param.name {
+        "save" => {
+            let pairs_ok = words.len().is_multiple_of(2)
+                && words.chunks(2).all(|pair| {
+                    matches!(pair[0].parse::<i64>(), Ok(seconds) if seconds >= 1)
+                        && matches!(pair[1].parse::<i64>(), Ok(changes) if changes >= 0)
+                });
+            if pairs_ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "value \"{text}\" must be empty or pairs of <seconds> <changes> (seconds at least 1), for example \"3600 1 300 100\""
+                ))
+            }
+        }
+        "notify-keyspace-events" => match text.chars().find(|c| !"Ag$lshzxeKEtmdn".contains(*c)) {
+            None => Ok(()),
+            Some(bad) => Err(format!(
+                "value \"{text}\" has the invalid event class '{bad}'; use characters from Ag$lshzxeKEtmdn"
+            )),
+        },
+        "client-output-buffer-limit" => {
+            if words.is_empty() || !words.len().is_multiple_of(4) {
+                return Err(format!(
+                    "value \"{text}\" must be groups of <class> <hard limit> <soft limit> <soft seconds>"
+                ));
+            }
+            for group in words.chunks(4) {
+                if !matches!(
+                    group[0].to_ascii_lowercase().as_str(),
+                    "normal" | "replica" | "slave" | "pubsub"
+                ) {
+                    return Err(format!(
+                        "value \"{text}\" names the unknown client class \"{}\" (normal, replica, pubsub)",
+                        group[0]
+                    ));
+                }
+                if !is_memory(group[1]) || !is_memory(group[2]) || group[3].parse::<u64>().is_err()
+                {
+                    return Err(format!(
+                        "value \"{text}\": hard and soft limits must be memory values and soft seconds a whole number"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        "latency-tracking-info-percentiles" => {
+            if words
+                .iter()
+                .all(|w| matches!(w.parse::<f64>(), Ok(p) if (0.0..=100.0).contains(&p)))
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "value \"{text}\" must be percentiles between 0.0 and 100.0 separated by spaces"
+                ))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_memory(word: &str) -> bool {
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    digits.parse::<u64>().is_ok()
+        && matches!(
+            suffix.to_ascii_lowercase().as_str(),
+            "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb"
+        )
+}
+
+/// Rules that depend on the memory the node will have.
+fn check_flavor(checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
+    let ram_bytes = f64::from(flavor.ram_mb) * 1024.0 * 1024.0;
+    for item in checked {
+        if item.param.name == "maxmemory"
+            && let Some(bytes) = item.number
+            && bytes > ram_bytes
+        {
+            problems.push(
+                "maxmemory",
+                format!(
+                    "maxmemory: value {} is more than the {} MB of memory of flavor {}",
+                    show(&item.value),
+                    flavor.ram_mb,
+                    flavor.name
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(settings: Vec<(&str, Value)>) -> ValidationRequest {
+        ValidationRequest {
+            datastore_version: "7.0".into(),
+            settings: settings
+                .into_iter()
+                .map(|(name, value)| Setting {
+                    name: name.into(),
+                    value,
+                })
+                .collect(),
+            flavor: Some(Flavor {
+                id: "1".into(),
+                name: "small".into(),
+                ram_mb: 512,
+                vcpus: 1,
+            }),
+        }
+    }
+
+    fn fields(error: DriverError) -> Vec<(String, String)> {
+        match error {
+            DriverError::Invalid(errors) => {
+                errors.into_iter().map(|e| (e.field, e.message)).collect()
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_values_are_normalised_and_restart_only_ones_flagged() {
+        let validated = validate(&request(vec![
+            ("maxmemory", Value::Text("100mb".into())),
+            ("appendonly", Value::Boolean(true)),
+            ("maxmemory-policy", Value::Text("ALLKEYS-LRU".into())),
+            ("databases", Value::Integer(8)),
+            ("save", Value::Text("3600 1 300 100".into())),
+        ]))
+        .unwrap();
+        // Booleans take Redis's spelling and enumerations its case.
+        assert!(validated.settings.contains(&Setting {
+            name: "appendonly".into(),
+            value: Value::Text("yes".into())
+        }));
+        assert!(validated.settings.contains(&Setting {
+            name: "maxmemory-policy".into(),
+            value: Value::Text("allkeys-lru".into())
+        }));
+        // databases cannot change on a running server.
+        assert_eq!(validated.restart_required, vec!["databases".to_string()]);
+    }
+
+    #[test]
+    fn every_bad_value_is_named_with_its_rule() {
+        let problems = fields(
+            validate(&request(vec![
+                ("maxclients", Value::Text("many".into())),
+                ("hz", Value::Integer(-1)),
+                ("maxmemory-policy", Value::Text("random".into())),
+                ("maxmemory", Value::Text("10qb".into())),
+                ("port", Value::Integer(7000)),
+                ("no-such-thing", Value::Integer(1)),
+                ("save", Value::Text("60".into())),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "maxclients",
+                "hz",
+                "maxmemory-policy",
+                "maxmemory",
+                "port",
+                "no-such-thing",
+                "save"
+            ]
+        );
+        assert!(
+            problems[0].1.contains("not of type integer"),
+            "{}",
+            problems[0].1
+        );
+        assert!(
+            problems[1].1.contains("less than the minimum allowed: 0"),
+            "{}",
+            problems[1].1
+        );
+        assert!(problems[2].1.contains("allkeys-lru"), "{}", problems[2].1);
+        assert!(
+            problems[3].1.contains("unknown unit \"qb\""),
+            "{}",
+            problems[3].1
+        );
+        assert!(
+            problems[4].1.contains("allocates the node's port"),
+            "{}",
+            problems[4].1
+        );
+        assert!(
+            problems[5].1.contains("not supported for this datastore"),
+            "{}",
+            problems[5].1
+        );
+        assert!(
+            problems[6].1.contains("pairs of <seconds> <changes>"),
+            "{}",
+            problems[6].1
+        );
+    }
+
+    #[test]
+    fn maxmemory_may_not_exceed_the_flavor() {
+        let problems =
+            fields(validate(&request(vec![("maxmemory", Value::Text("1gb".into()))])).unwrap_err());
+        assert_eq!(problems[0].0, "maxmemory");
+        assert!(problems[0].1.contains("512 MB"), "{}", problems[0].1);
+    }
+
+    #[test]
+    fn maxmemory_clients_takes_a_percentage() {
+        assert!(
+            validate(&request(vec![(
+                "maxmemory-clients",
+                Value::Text("10%".into())
+            )]))
+            .is_ok()
+        );
+        let problems = fields(
+            validate(&request(vec![(
+                "maxmemory-clients",
+                Value::Text("120%".into()),
+            )]))
+            .unwrap_err(),
+        );
+        assert_eq!(problems[0].0, "maxmemory-clients");
+    }
+}

@@ -1,0 +1,137 @@
+//! Drover's Redis driver: a WebAssembly component implementing the `drover:driver` contract
+//! for Redis 7.0.
+//!
+//! Module map: `manifest` (what the driver serves and needs), `lifecycle` (redis.conf, set-up,
+//! health), `accounts` (ACL users and root), `admin` (the driver's own access through
+//! redis-cli), `configuration` (catalog and validation), `catalog_7_0` (generated from
+//! redis-server by `catalog/generate.py`), `units`.
+
+mod accounts;
+mod admin;
+mod catalog_7_0;
+mod configuration;
+mod lifecycle;
+mod manifest;
+mod units;
+
+use drover_driver_sdk::accounts::{Credentials, UserUpdate};
+use drover_driver_sdk::configuration::{ExcludedParam, ParamDef, Validated, ValidationRequest};
+use drover_driver_sdk::lifecycle::{Health, PrepareRequest, ServiceSpec};
+use drover_driver_sdk::prelude::*;
+
+/// The Redis driver.
+pub struct Redis;
+
+impl Driver for Redis {
+    fn manifest() -> DriverManifest {
+        manifest::manifest()
+    }
+
+    fn render_service(context: NodeContext) -> DriverResult<ServiceSpec> {
+        lifecycle::render_service(&context)
+    }
+
+    fn initialize(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        lifecycle::initialize(node)
+    }
+
+    fn prepare(node: &Node, _context: NodeContext, request: PrepareRequest) -> DriverResult<()> {
+        lifecycle::prepare(node, request)
+    }
+
+    fn check_health(node: &Node, _context: NodeContext) -> DriverResult<Health> {
+        lifecycle::check_health(node)
+    }
+
+    fn effective_configuration(context: NodeContext) -> DriverResult<Vec<(String, String)>> {
+        Ok(lifecycle::effective_configuration(&context))
+    }
+
+    fn parameters(version: String) -> DriverResult<Vec<ParamDef>> {
+        Ok(configuration::catalog(&version)?.definitions())
+    }
+
+    fn excluded(version: String) -> DriverResult<Vec<ExcludedParam>> {
+        Ok(configuration::catalog(&version)?.exclusions())
+    }
+
+    fn validate(request: ValidationRequest) -> DriverResult<Validated> {
+        configuration::validate(&request)
+    }
+
+    fn validate_databases(
+        _version: String,
+        databases: Vec<Database>,
+    ) -> DriverResult<Vec<Database>> {
+        if databases.is_empty() {
+            Ok(databases)
+        } else {
+            Err(accounts::no_databases())
+        }
+    }
+
+    fn validate_users(_version: String, users: Vec<User>) -> DriverResult<Vec<User>> {
+        accounts::validate_users(users)
+    }
+
+    fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
+        accounts::create_users(node, users)
+    }
+
+    fn list_users(node: &Node) -> DriverResult<Vec<User>> {
+        accounts::list_users(node)
+    }
+
+    fn get_user(node: &Node, name: String, _host: Option<String>) -> DriverResult<User> {
+        accounts::get_user(node, &name)
+    }
+
+    fn delete_user(node: &Node, name: String, _host: Option<String>) -> DriverResult<()> {
+        accounts::delete_user(node, &name)
+    }
+
+    fn update_user(
+        node: &Node,
+        name: String,
+        _host: Option<String>,
+        update: UserUpdate,
+    ) -> DriverResult<()> {
+        accounts::update_user(node, &name, update)
+    }
+
+    fn grant_access(
+        _node: &Node,
+        _name: String,
+        _host: Option<String>,
+        _databases: Vec<String>,
+    ) -> DriverResult<()> {
+        Err(accounts::no_databases())
+    }
+
+    fn revoke_access(
+        _node: &Node,
+        _name: String,
+        _host: Option<String>,
+        _database: String,
+    ) -> DriverResult<()> {
+        Err(accounts::no_databases())
+    }
+
+    fn list_access(node: &Node, name: String, _host: Option<String>) -> DriverResult<Vec<String>> {
+        accounts::get_user(node, &name).map(|_| Vec::new())
+    }
+
+    fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Credentials> {
+        accounts::enable_root(node, password)
+    }
+
+    fn disable_root(node: &Node) -> DriverResult<()> {
+        accounts::disable_root(node)
+    }
+
+    fn root_enabled(node: &Node) -> DriverResult<bool> {
+        accounts::root_enabled(node)
+    }
+}
+
+drover_driver_sdk::export_driver!(Redis);

@@ -1,0 +1,462 @@
+//! Parameter catalogs and the validation every datastore shares: known name, excluded name,
+//! type, range, allowed values and units. A driver describes each datastore version's
+//! parameters as a static [`Catalog`] (usually generated from the server itself) and adds its
+//! own cross-parameter rules on top of [`Catalog::check`].
+
+use crate::configuration::{ExcludedParam, ParamDef, ParamKind};
+use crate::errors::Problems;
+use crate::{Setting, Value};
+
+/// The kind of value a parameter takes; see `param-kind` in the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A boolean.
+    Boolean,
+    /// A whole number.
+    Integer,
+    /// A number with a fraction.
+    Float,
+    /// Free text.
+    Text,
+    /// One of the allowed values.
+    Enumeration,
+    /// An amount of memory or disk, in the parameter's unit or with a size suffix.
+    Size,
+    /// A length of time, in the parameter's unit or with a time suffix.
+    Duration,
+}
+
+/// The allowed range of a numeric parameter, in the parameter's unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    /// No range is enforced.
+    None,
+    /// Whole numbers from the first to the second, inclusive.
+    Int(i64, i64),
+    /// Numbers from the first to the second, inclusive.
+    Float(f64, f64),
+}
+
+/// One parameter of a catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// The name, as the datastore spells it.
+    pub name: &'static str,
+    /// The kind of value.
+    pub kind: Kind,
+    /// The allowed range, in `unit`s.
+    pub range: Range,
+    /// The allowed values of an enumeration, in the datastore's spelling.
+    pub allowed: &'static [&'static str],
+    /// For sizes and durations, the unit of plain numbers (a name from the catalog's [`Units`]).
+    pub unit: Option<&'static str>,
+    /// True when the value can change on a running server.
+    pub dynamic: bool,
+    /// The datastore's default, as it prints it.
+    pub default: Option<&'static str>,
+    /// What the parameter does.
+    pub description: &'static str,
+}
+
+/// A parameter users may not set, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Excluded {
+    /// The name.
+    pub name: &'static str,
+    /// The reason, shown to the user.
+    pub reason: &'static str,
+}
+
+/// The unit suffixes a datastore accepts, with their size in bytes or duration in microseconds.
+#[derive(Debug)]
+pub struct Units {
+    /// Size suffixes and their size in bytes, for example `("kb", 1024)`.
+    pub sizes: &'static [(&'static str, u64)],
+    /// Duration suffixes and their length in microseconds, for example `("ms", 1000)`.
+    pub durations: &'static [(&'static str, u64)],
+    /// Whether suffixes must match in case (PostgreSQL: yes; Redis: no).
+    pub case_sensitive: bool,
+}
+
+/// The parameters of one datastore version.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The datastore, for messages (for example `redis`).
+    pub datastore: &'static str,
+    /// The datastore version (for example `7.0`).
+    pub version: &'static str,
+    /// The parameters, sorted by name (the generators keep them sorted; lookups rely on it).
+    pub params: &'static [Param],
+    /// The parameters users may not set, sorted by name.
+    pub excluded: &'static [Excluded],
+    /// The unit suffixes the datastore accepts.
+    pub units: &'static Units,
+    /// How the datastore spells true and false (for example `("yes", "no")`).
+    pub booleans: (&'static str, &'static str),
+}
+
+/// A value that passed the generic checks, with what the checks learnt about it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The parameter.
+    pub param: &'static Param,
+    /// The value to store: booleans and enumerations in the datastore's spelling, numbers as
+    /// numbers, sizes and durations as given.
+    pub value: Value,
+    /// For numeric kinds, the value in the parameter's unit.
+    pub number: Option<f64>,
+}
+
+impl Catalog {
+    /// Finds a parameter by name; names match without regard to case, as in Trove.
+    pub fn find(&self, name: &str) -> Option<&'static Param> {
+        let params: &'static [Param] = self.params;
+        match params.binary_search_by(|param| param.name.cmp(name)) {
+            Ok(index) => Some(&params[index]),
+            // Catalog names are in the datastore's spelling; only a name in another case needs
+            // the slow path.
+            Err(_) if has_upper(name) => params
+                .iter()
+                .find(|param| param.name.eq_ignore_ascii_case(name)),
+            Err(_) => None,
+        }
+    }
+
+    /// The reason a parameter is excluded, if it is.
+    pub fn excluded_reason(&self, name: &str) -> Option<&'static str> {
+        let excluded: &'static [Excluded] = self.excluded;
+        match excluded.binary_search_by(|e| e.name.cmp(name)) {
+            Ok(index) => Some(excluded[index].reason),
+            Err(_) if has_upper(name) => excluded
+                .iter()
+                .find(|e| e.name.eq_ignore_ascii_case(name))
+                .map(|e| e.reason),
+            Err(_) => None,
+        }
+    }
+
+    /// The catalog in the contract's terms (`configuration.parameters`).
+    pub fn definitions(&self) -> Vec<ParamDef> {
+        self.params.iter().map(|param| param.definition()).collect()
+    }
+
+    /// The excluded parameters in the contract's terms (`configuration.excluded`).
+    pub fn exclusions(&self) -> Vec<ExcludedParam> {
+        self.excluded
+            .iter()
+            .map(|excluded| ExcludedParam {
+                name: excluded.name.to_string(),
+                reason: excluded.reason.to_string(),
+            })
+            .collect()
+    }
+
+    /// Checks every setting against the catalog and returns the ones that passed. Each
+    /// problem (unknown or excluded name, wrong type, out of range, not allowed, bad unit,
+    /// repeated name) is recorded in `problems` under the parameter's name.
+    pub fn check<'s>(
+        &self,
+        settings: impl IntoIterator<Item = &'s Setting>,
+        problems: &mut Problems,
+    ) -> Vec<Checked> {
+        let settings = settings.into_iter();
+        let mut checked: Vec<Checked> = Vec::with_capacity(settings.size_hint().0);
+        for setting in settings {
+            let name = setting.name.as_str();
+            if let Some(reason) = self.excluded_reason(name) {
+                problems.push(
+                    name,
+                    format!("{name} cannot be set in a configuration group: {reason}"),
+                );
+                continue;
+            }
+            let Some(param) = self.find(name) else {
+                problems.push(
+                    name,
+                    format!(
+                        "The configuration parameter {name} is not supported for this datastore: {} {}",
+                        self.datastore, self.version
+                    ),
+                );
+                continue;
+            };
+            if checked.iter().any(|done| done.param.name == param.name) {
+                problems.push(name, format!("{} is given more than once", param.name));
+                continue;
+            }
+            match self.check_value(param, &setting.value) {
+                Ok(value) => checked.push(value),
+                Err(message) => problems.push(param.name, format!("{}: {message}", param.name)),
+            }
+        }
+        checked
+    }
+
+    fn check_value(&self, param: &'static Param, value: &Value) -> Result<Checked, String> {
+        let shown = show(value);
+        let done = |value: Value, number: Option<f64>| {
+            Ok(Checked {
+                param,
+                value,
+                number,
+            })
+        };
+        match param.kind {
+            Kind::Boolean => match as_bool(value) {
+                Some(flag) => {
+                    let (yes, no) = self.booleans;
+                    done(Value::Text(if flag { yes } else { no }.to_string()), None)
+                }
+                None => Err(format!(
+                    "value {shown} is not of type boolean (use {} or {})",
+                    self.booleans.0, self.booleans.1
+                )),
+            },
+            Kind::Integer => {
+                let number = match value {
+                    Value::Integer(n) => *n,
+                    Value::Text(text) => text
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| format!("value {shown} is not of type integer"))?,
+                    _ => return Err(format!("value {shown} is not of type integer")),
+                };
+                check_range(param, number as f64)?;
+                done(Value::Integer(number), Some(number as f64))
+            }
+            Kind::Float => {
+                let number = match value {
+                    Value::Integer(n) => *n as f64,
+                    Value::Float(f) => *f,
+                    Value::Text(text) => text
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .ok_or_else(|| format!("value {shown} is not of type float"))?,
+                    Value::Boolean(_) => return Err(format!("value {shown} is not of type float")),
+                };
+                check_range(param, number)?;
+                done(Value::Float(number), Some(number))
+            }
+            Kind::Text => match value {
+                Value::Text(text) if text.contains(['\n', '\r', '\0']) => {
+                    Err("value must not contain line breaks or NUL characters".to_string())
+                }
+                Value::Text(_) => done(value.clone(), None),
+                Value::Integer(n) => done(Value::Text(n.to_string()), None),
+                Value::Float(f) => done(Value::Text(f.to_string()), None),
+                Value::Boolean(_) => Err(format!("value {shown} is not of type string")),
+            },
+            Kind::Enumeration => {
+                let text = match value {
+                    Value::Text(text) => text.clone(),
+                    Value::Integer(n) => n.to_string(),
+                    Value::Boolean(flag) => flag.to_string(),
+                    Value::Float(f) => f.to_string(),
+                };
+                match param
+                    .allowed
+                    .iter()
+                    .find(|allowed| allowed.eq_ignore_ascii_case(text.trim()))
+                {
+                    Some(allowed) => done(Value::Text(allowed.to_string()), None),
+                    None => Err(format!(
+                        "value {shown} is not one of the allowed values: {}",
+                        param.allowed.join(", ")
+                    )),
+                }
+            }
+            Kind::Size | Kind::Duration => {
+                let number = self.measure(param, value)?;
+                check_range(param, number)?;
+                let value = match value {
+                    Value::Text(text) => Value::Text(text.trim().to_string()),
+                    other => other.clone(),
+                };
+                done(value, Some(number))
+            }
+        }
+    }
+
+    /// A size or duration in the parameter's unit: a plain number is already in it; a number
+    /// with a suffix is converted.
+    fn measure(&self, param: &Param, value: &Value) -> Result<f64, String> {
+        let kind_name = if param.kind == Kind::Size {
+            "size"
+        } else {
+            "duration"
+        };
+        let text = match value {
+            Value::Integer(n) => return Ok(*n as f64),
+            Value::Float(f) if f.fract() == 0.0 => return Ok(*f),
+            Value::Text(text) => text.trim(),
+            _ => return Err(format!("value {} is not of type {kind_name}", show(value))),
+        };
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
+            .unwrap_or(text.len());
+        let (digits, suffix) = text.split_at(split);
+        let count: i64 = digits
+            .parse()
+            .map_err(|_| format!("value {} is not of type {kind_name}", show(value)))?;
+        let suffix = suffix.trim();
+        if suffix.is_empty() {
+            return Ok(count as f64);
+        }
+        let table = if param.kind == Kind::Size {
+            self.units.sizes
+        } else {
+            self.units.durations
+        };
+        let accepted = || {
+            table
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let factor = self.unit_factor(table, suffix).ok_or_else(|| {
+            format!(
+                "value {} has an unknown unit \"{suffix}\" (accepted units: {})",
+                show(value),
+                accepted()
+            )
+        })?;
+        let base = match param.unit {
+            Some(unit) => self.unit_factor(table, unit).ok_or_else(|| {
+                format!(
+                    "takes no unit suffix; give a plain number (value {})",
+                    show(value)
+                )
+            })?,
+            None => 1,
+        };
+        Ok(count as f64 * factor as f64 / base as f64)
+    }
+
+    fn unit_factor(&self, table: &[(&str, u64)], suffix: &str) -> Option<u64> {
+        table
+            .iter()
+            .find(|(name, _)| {
+                if self.units.case_sensitive {
+                    *name == suffix
+                } else {
+                    name.eq_ignore_ascii_case(suffix)
+                }
+            })
+            .map(|(_, factor)| *factor)
+    }
+}
+
+impl Param {
+    /// The parameter in the contract's terms.
+    pub fn definition(&self) -> ParamDef {
+        let (min, max) = match self.range {
+            Range::None => (None, None),
+            Range::Int(min, max) => (Some(min.to_string()), Some(max.to_string())),
+            Range::Float(min, max) => (Some(min.to_string()), Some(max.to_string())),
+        };
+        ParamDef {
+            name: self.name.to_string(),
+            kind: match self.kind {
+                Kind::Boolean => ParamKind::Boolean,
+                Kind::Integer => ParamKind::Integer,
+                Kind::Float => ParamKind::Float,
+                Kind::Text => ParamKind::Text,
+                Kind::Enumeration => ParamKind::Enumeration,
+                Kind::Size => ParamKind::Size,
+                Kind::Duration => ParamKind::Duration,
+            },
+            min,
+            max,
+            allowed: self.allowed.iter().map(|value| value.to_string()).collect(),
+            unit: self.unit.map(str::to_string),
+            dynamic: self.dynamic,
+            default: self.default.map(str::to_string),
+            description: self.description.to_string(),
+        }
+    }
+}
+
+fn has_upper(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+fn check_range(param: &Param, number: f64) -> Result<(), String> {
+    let (min, max) = match param.range {
+        Range::None => return Ok(()),
+        Range::Int(min, max) => (min as f64, max as f64),
+        Range::Float(min, max) => (min, max),
+    };
+    let unit = param
+        .unit
+        .map(|unit| format!(" {unit}"))
+        .unwrap_or_default();
+    if number < min {
+        return Err(format!(
+            "value {} is less than the minimum allowed: {}{unit}",
+            trim_float(number),
+            show_bound(param, true)
+        ));
+    }
+    if number > max {
+        return Err(format!(
+            "value {} is greater than the maximum allowed: {}{unit}",
+            trim_float(number),
+            show_bound(param, false)
+        ));
+    }
+    Ok(())
+}
+
+fn show_bound(param: &Param, low: bool) -> String {
+    match param.range {
+        Range::Int(min, max) => (if low { min } else { max }).to_string(),
+        Range::Float(min, max) => trim_float(if low { min } else { max }),
+        Range::None => String::new(),
+    }
+}
+
+fn trim_float(number: f64) -> String {
+    if number.fract() == 0.0 && number.abs() < 1e18 {
+        format!("{}", number as i64)
+    } else {
+        number.to_string()
+    }
+}
+
+/// Reads a boolean from the spellings datastores accept.
+pub fn as_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Boolean(flag) => Some(*flag),
+        Value::Integer(1) => Some(true),
+        Value::Integer(0) => Some(false),
+        Value::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "yes" | "true" | "on" | "1" => Some(true),
+            "no" | "false" | "off" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A value as a user would have typed it, for messages.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::Boolean(flag) => flag.to_string(),
+        Value::Integer(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Text(text) => format!("\"{text}\""),
+    }
+}
+
+/// A value as text, the way configuration files and `CONFIG SET`-like commands want it.
+pub fn plain(value: &Value) -> String {
+    match value {
+        Value::Boolean(flag) => flag.to_string(),
+        Value::Integer(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Text(text) => text.clone(),
+    }
+}
