@@ -1,0 +1,319 @@
+//! The configuration tree: embedded defaults (`config/default.toml`), then an operator's file,
+//! then `DROVER_*` environment variables and command-line flags (applied by the binary).
+//! Unknown keys are errors, so a typo never silently falls back to a default.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::runtime::RuntimeConfig;
+
+/// The defaults shipped with Drover.
+pub const EMBEDDED_DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// How callers authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// `X-Auth-Token` checked against the tokens file.
+    Token,
+    /// Development only: the project in the path is trusted, roles come from `X-Roles`.
+    Noauth,
+}
+
+/// Everything `drover serve` is configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the API listens on.
+    pub listen: SocketAddr,
+    /// Directory for the embedded database, nodes, driver cache and tokens.
+    pub state_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: SQLite in the state directory.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// Authentication mode.
+    pub auth: AuthMode,
+    /// Drivers found here at start are registered and activated; default `<state>/drivers`.
+    #[serde(default)]
+    pub drivers_dir: Option<PathBuf>,
+    /// A policy file (oslo.policy YAML or JSON) overriding Trove's default rules.
+    #[serde(default)]
+    pub policy_file: Option<PathBuf>,
+    /// The tokens file; default `<state>/tokens.json`.
+    #[serde(default)]
+    pub tokens_file: Option<PathBuf>,
+    /// Driver runtime limits.
+    pub runtime: RuntimeSection,
+    /// Default per-project quotas.
+    pub quotas: QuotaDefaults,
+    /// Per-project rate limits.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimitConfig>,
+    /// Flavors present at first start.
+    #[serde(default)]
+    pub flavors: Vec<FlavorConfig>,
+    /// Datastores and versions present at first start, and the drivers that serve them.
+    #[serde(default)]
+    pub datastores: Vec<DatastoreConfig>,
+    /// Where and how nodes run.
+    pub backend: BackendSection,
+}
+
+/// Driver runtime limits; see [`RuntimeConfig`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSection {
+    /// Linear memory per driver instance, MiB.
+    pub memory_mib: usize,
+    /// Deadline of pure calls, ms.
+    pub pure_deadline_ms: u64,
+    /// Deadline of calls that act on nodes, ms.
+    pub node_deadline_ms: u64,
+    /// Fuel per call; absent disables fuel.
+    #[serde(default)]
+    pub fuel: Option<u64>,
+    /// Concurrent driver instances.
+    pub instance_slots: u32,
+}
+
+/// Default quotas of a project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaDefaults {
+    /// Instances.
+    pub instances: i64,
+    /// Volume gigabytes.
+    pub volumes: i64,
+    /// Backups.
+    pub backups: i64,
+    /// Clusters.
+    pub clusters: i64,
+}
+
+/// A rate limit, in Trove's terms.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// HTTP verb.
+    pub verb: String,
+    /// URI pattern shown in `GET /limits`.
+    pub uri: String,
+    /// Regex shown in `GET /limits`.
+    pub regex: String,
+    /// Requests allowed per unit.
+    pub value: u32,
+    /// SECOND, MINUTE, HOUR or DAY.
+    pub unit: String,
+}
+
+/// A flavor.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlavorConfig {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Memory, MiB.
+    pub ram_mb: u32,
+    /// Virtual CPUs.
+    pub vcpus: u32,
+}
+
+/// A datastore and its versions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatastoreConfig {
+    /// The datastore's name (its type in the API).
+    pub name: String,
+    /// The version used when a request names none.
+    #[serde(default)]
+    pub default_version: Option<String>,
+    /// Its versions.
+    pub versions: Vec<DatastoreVersionConfig>,
+}
+
+/// A datastore version and the driver that serves it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatastoreVersionConfig {
+    /// The version's name (for example `7.0`).
+    pub name: String,
+    /// The driver's name.
+    pub driver: String,
+    /// A semver requirement on the driver's version.
+    pub driver_version: String,
+    /// Whether users may create instances of it.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where and how nodes run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSection {
+    /// Inclusive range node ports come from; must stay below 32768.
+    pub port_range: [u16; 2],
+    /// The user nodes run as when Drover runs as root.
+    pub node_user: String,
+    /// Default timeout of a command on a node, ms.
+    pub exec_timeout_ms: u64,
+    /// Output kept per stream of a command, KiB.
+    pub output_cap_kib: usize,
+    /// The largest volume a request may ask for, GiB.
+    pub max_volume_gb: i64,
+    /// Program name → path; "" forbids the program; unlisted names are looked up on PATH.
+    #[serde(default)]
+    pub binaries: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// The embedded defaults with an optional file layered on top.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut merged: toml::Table = EMBEDDED_DEFAULTS
+            .parse()
+            .expect("config/default.toml parses");
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            let layer: toml::Table = text
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            merge(&mut merged, layer);
+        }
+        toml::Value::Table(merged).try_into().map_err(|e| {
+            anyhow::anyhow!(
+                "configuration{}: {e}",
+                file.map(|p| format!(" ({})", p.display()))
+                    .unwrap_or_default()
+            )
+        })
+    }
+
+    /// Checks what the types cannot.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let [low, high] = self.backend.port_range;
+        anyhow::ensure!(
+            low > 0 && low <= high,
+            "backend.port_range [{low}, {high}] is empty"
+        );
+        anyhow::ensure!(
+            high < 32768,
+            "backend.port_range ends at {high}: node ports must stay below 32768, outside the kernel's ephemeral range"
+        );
+        for datastore in &self.datastores {
+            for version in &datastore.versions {
+                semver::VersionReq::parse(&version.driver_version).map_err(|e| {
+                    anyhow::anyhow!(
+                        "datastore {} version {}: driver_version {:?}: {e}",
+                        datastore.name,
+                        version.name,
+                        version.driver_version
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the drivers to load at start are.
+    pub fn drivers_dir(&self) -> PathBuf {
+        self.drivers_dir
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("drivers"))
+    }
+
+    /// Where the tokens file is.
+    pub fn tokens_file(&self) -> PathBuf {
+        self.tokens_file
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("tokens.json"))
+    }
+
+    /// The database URL, defaulting to SQLite in the state directory.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.state_dir.join("drover.sqlite3").display()
+            )
+        })
+    }
+
+    /// The runtime's settings.
+    pub fn runtime(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            cache_dir: Some(self.state_dir.join("cache").join("drivers")),
+            memory_cap: self.runtime.memory_mib << 20,
+            pure_deadline: Duration::from_millis(self.runtime.pure_deadline_ms),
+            node_deadline: Duration::from_millis(self.runtime.node_deadline_ms),
+            fuel: self.runtime.fuel,
+            instance_slots: self.runtime.instance_slots,
+            ..RuntimeConfig::default()
+        }
+    }
+}
+
+/// Layers `top` over `base`: tables merge key by key, anything else is replaced.
+fn merge(base: &mut toml::Table, top: toml::Table) {
+    for (key, value) in top {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(top_table)) => {
+                merge(base_table, top_table)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_load_and_pass_their_checks() {
+        let config = Config::load(None).unwrap();
+        config.check().unwrap();
+        // The default listen address is Trove's port on loopback.
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8779");
+        assert_eq!(config.auth, AuthMode::Token);
+    }
+
+    #[test]
+    fn a_file_layers_over_the_defaults_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("drover.toml");
+        std::fs::write(&file, "auth = \"noauth\"\n[quotas]\ninstances = 3\n").unwrap();
+        let config = Config::load(Some(&file)).unwrap();
+        // Keys the file sets win; keys it does not set keep their defaults.
+        assert_eq!(config.auth, AuthMode::Noauth);
+        assert_eq!(config.quotas.instances, 3);
+        assert_eq!(config.quotas.volumes, 100);
+        std::fs::write(&file, "[quotas]\ninstancez = 3\n").unwrap();
+        let error = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(error.contains("instancez"), "{error}");
+    }
+
+    #[test]
+    fn node_ports_must_stay_below_the_ephemeral_range() {
+        let mut config = Config::load(None).unwrap();
+        config.backend.port_range = [30000, 40000];
+        assert!(
+            config
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("below 32768")
+        );
+    }
+}
