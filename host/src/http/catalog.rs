@@ -1,0 +1,129 @@
+//! Flavors, datastores and versions: what users can create instances with.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use drover_api::datastores::*;
+use drover_api::flavors::*;
+
+use super::AppState;
+use super::error::ApiResult;
+use super::extract::{Base, Caller};
+use super::views;
+use crate::service;
+
+/// `GET /flavors`.
+pub async fn list_flavors(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+) -> ApiResult<Json<FlavorsResponse>> {
+    let flavors = service::flavors::list(&state.services, &ctx).await?;
+    Ok(Json(FlavorsResponse {
+        flavors: flavors
+            .iter()
+            .map(|f| views::flavor(&base, &ctx.project_id, f))
+            .collect(),
+    }))
+}
+
+/// `GET /flavors/{id}`.
+pub async fn show_flavor(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<FlavorResponse>> {
+    let flavor = service::flavors::show(&state.services, &ctx, &id).await?;
+    Ok(Json(FlavorResponse {
+        flavor: views::flavor(&base, &ctx.project_id, &flavor),
+    }))
+}
+
+/// `GET /datastores`.
+pub async fn list_datastores(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+) -> ApiResult<Json<DatastoresResponse>> {
+    let datastores = service::datastores::list(&state.services, &ctx).await?;
+    Ok(Json(DatastoresResponse {
+        datastores: datastores
+            .iter()
+            .map(|d| views::datastore(&base, &ctx.project_id, d))
+            .collect(),
+    }))
+}
+
+/// `GET /datastores/{id}`.
+pub async fn show_datastore(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<DatastoreResponse>> {
+    let datastore = service::datastores::show(&state.services, &ctx, &id).await?;
+    Ok(Json(DatastoreResponse {
+        datastore: views::datastore(&base, &ctx.project_id, &datastore),
+    }))
+}
+
+/// `GET /datastores/{ds}/versions`.
+pub async fn list_versions(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, datastore)): Path<(String, String)>,
+) -> ApiResult<Json<DatastoreVersionsResponse>> {
+    let versions = service::datastores::versions(&state.services, &ctx, &datastore).await?;
+    Ok(Json(DatastoreVersionsResponse {
+        versions: versions
+            .iter()
+            .map(|v| views::datastore_version(&base, &ctx.project_id, v))
+            .collect(),
+    }))
+}
+
+/// `GET /datastores/{ds}/versions/{v}`.
+pub async fn show_version(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, datastore, version)): Path<(String, String, String)>,
+) -> ApiResult<Json<DatastoreVersionResponse>> {
+    let version =
+        service::datastores::version(&state.services, &ctx, Some(&datastore), &version).await?;
+    Ok(Json(DatastoreVersionResponse {
+        version: views::datastore_version(&base, &ctx.project_id, &version),
+    }))
+}
+
+/// `GET /datastores/versions/{id}`.
+pub async fn show_version_by_id(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<DatastoreVersionResponse>> {
+    let version = service::datastores::version(&state.services, &ctx, None, &id).await?;
+    Ok(Json(DatastoreVersionResponse {
+        version: views::datastore_version(&base, &ctx.project_id, &version),
+    }))
+}
+
+/// `GET /datastores/{ds}/versions/{v}/flavors`.
+pub async fn version_flavors(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, datastore, version)): Path<(String, String, String)>,
+) -> ApiResult<Json<FlavorsResponse>> {
+    let flavors =
+        service::datastores::version_flavors(&state.services, &ctx, Some(&datastore), &version)
+            .await?;
+    Ok(Json(FlavorsResponse {
+        flavors: flavors
+            .iter()
+            .map(|f| views::flavor(&base, &ctx.project_id, f))
+            .collect(),
+    }))
+}

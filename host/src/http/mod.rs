@@ -1,0 +1,195 @@
+//! The REST API: Trove's v1.0 routes under `/v1.0/{project_id}/…`, its error envelope and
+//! codes, request ids. Handlers are thin: they extract, call one service function, and map the
+//! result.
+//!
+//! Must not import: the store, the runtime, backends (only `service`, `auth` and `api` types).
+
+mod catalog;
+mod drivers;
+mod error;
+mod extract;
+mod instances;
+mod mgmt;
+mod versions;
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::{any, get, post};
+use drover_api::error::ErrorKind;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::auth::Authenticator;
+use crate::service::Services;
+
+/// The header carrying the request id, as OpenStack services name it.
+const REQUEST_ID: &str = "x-openstack-request-id";
+
+/// The largest request body: driver components are the large ones.
+const MAX_BODY: usize = 64 << 20;
+
+/// State every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub services: Arc<Services>,
+    /// Authentication.
+    pub auth: Arc<Authenticator>,
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("The resource could not be found.")
+}
+
+async fn bad_method() -> ApiError {
+    ApiError::new(
+        ErrorKind::BadMethod,
+        "The method is not allowed for this resource.",
+    )
+}
+
+async fn not_implemented() -> ApiError {
+    ApiError::new(
+        ErrorKind::NotImplemented,
+        "This part of the API is not implemented yet.",
+    )
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let project = Router::new()
+        .route("/flavors", get(catalog::list_flavors))
+        .route("/flavors/{id}", get(catalog::show_flavor))
+        .route("/datastores", get(catalog::list_datastores))
+        .route("/datastores/{id}", get(catalog::show_datastore))
+        .route("/datastores/{id}/versions", get(catalog::list_versions))
+        .route(
+            "/datastores/{id}/versions/{version}",
+            get(catalog::show_version),
+        )
+        .route(
+            "/datastores/{id}/versions/{version}/flavors",
+            get(catalog::version_flavors),
+        )
+        .route(
+            "/datastores/versions/{id}",
+            get(catalog::show_version_by_id),
+        )
+        .route("/limits", get(mgmt::limits))
+        .route(
+            "/mgmt/quotas/{id}",
+            get(mgmt::show_quotas).put(mgmt::update_quotas),
+        )
+        .route("/mgmt/flavors", post(mgmt::create_flavor))
+        .route(
+            "/mgmt/flavors/{id}",
+            axum::routing::delete(mgmt::delete_flavor),
+        )
+        .route(
+            "/mgmt/datastore-versions",
+            get(mgmt::list_versions).post(mgmt::create_version),
+        )
+        .route(
+            "/mgmt/datastore-versions/{id}",
+            get(mgmt::show_version)
+                .patch(mgmt::patch_version)
+                .delete(mgmt::delete_version),
+        )
+        .route(
+            "/mgmt/drivers",
+            get(drivers::list)
+                .post(drivers::upload)
+                .layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
+        .route(
+            "/mgmt/drivers/{id}",
+            get(drivers::show).delete(drivers::delete),
+        )
+        .route("/mgmt/drivers/{id}/activate", post(drivers::activate))
+        .route("/mgmt/drivers/{id}/rollback", post(drivers::rollback))
+        .route("/instances", get(instances::list).post(instances::create))
+        .route(
+            "/instances/{id}",
+            get(instances::show)
+                .put(instances::update)
+                .patch(instances::update)
+                .delete(instances::delete),
+        )
+        .route("/instances/{id}/action", post(instances::action))
+        .route(
+            "/instances/{id}/configuration",
+            get(instances::configuration),
+        )
+        .route(
+            "/instances/{id}/databases",
+            get(instances::list_databases).post(instances::create_databases),
+        )
+        .route(
+            "/instances/{id}/databases/{name}",
+            axum::routing::delete(instances::delete_database),
+        )
+        .route(
+            "/instances/{id}/users",
+            get(instances::list_users)
+                .post(instances::create_users)
+                .put(instances::change_passwords),
+        )
+        .route(
+            "/instances/{id}/users/{user}",
+            get(instances::show_user)
+                .put(instances::update_user)
+                .delete(instances::delete_user),
+        )
+        .route(
+            "/instances/{id}/users/{user}/databases",
+            get(instances::list_access).put(instances::grant_access),
+        )
+        .route(
+            "/instances/{id}/users/{user}/databases/{database}",
+            axum::routing::delete(instances::revoke_access),
+        )
+        .route(
+            "/instances/{id}/root",
+            get(instances::root_enabled)
+                .post(instances::enable_root)
+                .delete(instances::disable_root),
+        )
+        // Parts of the API later work fills in answer 501, never 404.
+        .route("/instances/{id}/replicas", any(not_implemented))
+        .route("/instances/{id}/backups", any(not_implemented))
+        .route("/configurations", any(not_implemented))
+        .route("/configurations/{*rest}", any(not_implemented))
+        .route("/clusters", any(not_implemented))
+        .route("/clusters/{*rest}", any(not_implemented))
+        .route("/backups", any(not_implemented))
+        .route("/backups/{*rest}", any(not_implemented))
+        .method_not_allowed_fallback(bad_method);
+
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    Router::new()
+        .route("/", get(versions::index))
+        .route("/v1.0", get(versions::show))
+        .route("/v1.0/", get(versions::show))
+        .route("/healthcheck", get(versions::healthcheck))
+        .route("/openapi.json", get(versions::openapi))
+        .nest("/v1.0/{project_id}", project)
+        .fallback(not_found)
+        .method_not_allowed_fallback(bad_method)
+        .with_state(state)
+        // Layers run outside in: the request id is set first, so the trace span and every log
+        // line inside carry it, and it is copied onto the response last.
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(300)))
+}

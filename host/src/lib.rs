@@ -1,0 +1,210 @@
+//! Drover's host: the service behind `drover serve`.
+//!
+//! Modules, and the direction of their dependencies (arrows point down only):
+//!
+//! ```text
+//! http ──▶ service ──▶ orchestrator ──▶ runtime, backend
+//!   │         └──────▶ policy, quota, store
+//!   └──▶ auth
+//! ```
+//!
+//! `config` is read by `launch` and handed down as plain values.
+
+pub mod auth;
+pub mod backend;
+pub mod config;
+pub mod http;
+pub mod orchestrator;
+pub mod policy;
+pub mod quota;
+pub mod runtime;
+pub mod service;
+pub mod store;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use backend::{BackendConfig, ProcessBackend};
+use config::Config;
+use orchestrator::{Orchestrator, OrchestratorSettings};
+use runtime::Runtime;
+use store::{NewDatastoreVersion, Store, Visibility};
+
+/// How often a host brings its loaded drivers in line with the store (activations made through
+/// another host sharing the database).
+const DRIVER_SYNC_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Starts the service on `listener` and serves until `shutdown` resolves.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    config.check()?;
+    std::fs::create_dir_all(&config.state_dir)
+        .with_context(|| format!("creating state directory {}", config.state_dir.display()))?;
+    let store = Store::connect(&config.database_url())
+        .await
+        .context("opening the database")?;
+    tracing::info!(database = store.kind(), "store ready");
+    seed(&store, &config).await?;
+
+    let runtime = Runtime::new(config.runtime())?;
+    load_drivers(&store, &runtime, &config.drivers_dir()).await?;
+    service::drivers::sync(&store, &runtime).await?;
+
+    let backend = ProcessBackend::new(BackendConfig {
+        nodes_dir: config.state_dir.join("nodes"),
+        port_range: (config.backend.port_range[0], config.backend.port_range[1]),
+        node_user: config.backend.node_user.clone(),
+        binaries: config.backend.binaries.clone(),
+        exec_timeout: Duration::from_millis(config.backend.exec_timeout_ms),
+        output_cap: config.backend.output_cap_kib << 10,
+    })?;
+    let orchestrator = Orchestrator::new(
+        store.clone(),
+        runtime.clone(),
+        backend,
+        host_id(&config.state_dir)?,
+        OrchestratorSettings::default(),
+    );
+
+    let policy = match &config.policy_file {
+        Some(path) => policy::Policy::from_file(path)?,
+        None => policy::Policy::trove_defaults(),
+    };
+    let auth = Arc::new(auth::Authenticator::new(config.auth, config.tokens_file()));
+    if let Some(path) = auth.ensure_admin_token()? {
+        tracing::warn!(path = %path.display(), "created an admin token (project \"admin\"); it is in this file");
+        eprintln!(
+            "drover: an admin token was created; it is in {}",
+            path.display()
+        );
+    }
+    let services = Arc::new(service::Services {
+        store: store.clone(),
+        runtime: runtime.clone(),
+        orchestrator: orchestrator.clone(),
+        policy,
+        quotas: quota::Quotas::new(config.quotas.clone()),
+        rate: quota::RateLimiter::new(
+            config
+                .rate_limits
+                .iter()
+                .map(|l| quota::RateLimit {
+                    verb: l.verb.clone(),
+                    uri: l.uri.clone(),
+                    regex: l.regex.clone(),
+                    value: l.value,
+                    unit: l.unit.clone(),
+                })
+                .collect(),
+        ),
+        max_volume_gb: config.backend.max_volume_gb,
+    });
+
+    let stop = Arc::new(Notify::new());
+    orchestrator.start(stop.clone());
+    let sync_stop = stop.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(DRIVER_SYNC_INTERVAL) => {
+                    if let Err(error) = service::drivers::sync(&store, &runtime).await {
+                        tracing::warn!("driver sync failed: {error:#}");
+                    }
+                }
+                _ = sync_stop.notified() => break,
+            }
+        }
+    });
+
+    let app = http::router(http::AppState { services, auth });
+    tracing::info!(address = %listener.local_addr()?, "serving the Trove v1.0 API");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.notify_waiters();
+        })
+        .await?;
+    Ok(())
+}
+
+/// Flavors and datastore versions from the configuration, where the store lacks them.
+async fn seed(store: &Store, config: &Config) -> anyhow::Result<()> {
+    for flavor in &config.flavors {
+        store
+            .ensure_flavor(
+                &flavor.id,
+                &flavor.name,
+                i64::from(flavor.ram_mb),
+                i64::from(flavor.vcpus),
+            )
+            .await?;
+    }
+    for datastore in &config.datastores {
+        for version in &datastore.versions {
+            let created = store
+                .ensure_datastore_version(&NewDatastoreVersion {
+                    datastore_name: datastore.name.clone(),
+                    name: version.name.clone(),
+                    driver_name: version.driver.clone(),
+                    driver_requirement: version.driver_version.clone(),
+                    image: String::new(),
+                    packages: String::new(),
+                    active: version.active,
+                    default: datastore.default_version.as_deref() == Some(version.name.as_str()),
+                    visibility: Visibility::Public,
+                })
+                .await?;
+            if created {
+                tracing::info!(datastore = %datastore.name, version = %version.name, "registered from configuration");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records and activates every driver component (`*.wasm`) in `dir`.
+async fn load_drivers(store: &Store, runtime: &Runtime, dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        tracing::warn!(dir = %dir.display(), "no drivers directory: no datastore can be used until drivers are uploaded");
+        return Ok(());
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        match runtime.load(bytes.clone()).await {
+            Ok(driver) => {
+                service::drivers::record(store, runtime, &driver, &bytes).await?;
+                store
+                    .activate_driver(driver.name(), driver.digest())
+                    .await?;
+                tracing::info!(driver = %driver.identity().label, path = %path.display(), "driver loaded and activated");
+            }
+            Err(error) => tracing::error!(path = %path.display(), "driver refused: {error}"),
+        }
+    }
+    Ok(())
+}
+
+/// This host's stable identity in task leases, kept in the state directory.
+fn host_id(state_dir: &Path) -> anyhow::Result<String> {
+    let path = state_dir.join("host-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        return Ok(id.trim().to_string());
+    }
+    let id = format!("host-{}", uuid::Uuid::new_v4());
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}

@@ -1,0 +1,847 @@
+//! Instances: create, list, show, delete, restart, resize, rename, and the databases, users,
+//! access and root of a running instance.
+
+use std::collections::HashSet;
+
+use crate::orchestrator::work::{DatabaseSpec, HeldQuota, UserSpec};
+use crate::orchestrator::{NodeSettings, TaskPayload};
+use crate::runtime::types::{Credentials, Database, User, UserUpdate};
+use crate::runtime::{Driver, NodeOps};
+use crate::store::{DatastoreVersion, Flavor, Instance, InstanceFilter, NewInstance, Visibility};
+
+use super::{Ctx, ServiceError, ServiceResult, Services};
+
+/// What creating an instance asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CreateInstance {
+    /// Its name.
+    pub name: Option<String>,
+    /// The flavor id.
+    pub flavor_id: Option<String>,
+    /// The volume size, GiB.
+    pub volume_size: Option<i64>,
+    /// The datastore type (name or id).
+    pub datastore: Option<String>,
+    /// The datastore version (name or id).
+    pub datastore_version: Option<String>,
+    /// Databases to create.
+    pub databases: Vec<Database>,
+    /// Users to create.
+    pub users: Vec<User>,
+    /// A configuration group to attach.
+    pub configuration_id: Option<String>,
+}
+
+/// An instance with what its views need.
+#[derive(Debug, Clone)]
+pub struct InstanceDetails {
+    /// The instance.
+    pub instance: Instance,
+    /// Its flavor.
+    pub flavor: Option<Flavor>,
+    /// Its datastore version.
+    pub version: DatastoreVersion,
+    /// GiB used by the node's files, when the instance is settled.
+    pub used_gb: Option<f64>,
+    /// Ids and names of its replicas.
+    pub replicas: Vec<(String, String)>,
+}
+
+/// A page of instances.
+pub struct InstancePage {
+    /// The instances.
+    pub items: Vec<InstanceDetails>,
+    /// The marker of the next page, if there is one.
+    pub next_marker: Option<String>,
+}
+
+/// The largest page a listing returns.
+pub const MAX_PAGE: i64 = 1000;
+
+/// Resolves a datastore version from a request's type and version (names or ids), applying
+/// defaults, activity and visibility.
+pub async fn resolve_version(
+    services: &Services,
+    ctx: &Ctx,
+    datastore: Option<&str>,
+    version: Option<&str>,
+) -> ServiceResult<DatastoreVersion> {
+    let datastore =
+        match datastore {
+            Some(name) => services.store.datastore(name).await.map_err(|_| {
+                ServiceError::NotFound(format!("Datastore '{name}' cannot be found."))
+            })?,
+            None => {
+                let all = services.store.datastores().await?;
+                match all.as_slice() {
+                    [only] => only.clone(),
+                    _ => {
+                        return Err(ServiceError::BadRequest(
+                            "Please specify datastore: several datastores are available.".into(),
+                        ));
+                    }
+                }
+            }
+        };
+    let version = match version.or(datastore.default_version_id.as_deref()) {
+        Some(version) => services
+            .store
+            .datastore_version_of(&datastore.id, version)
+            .await
+            .map_err(|_| {
+                ServiceError::NotFound(format!("Datastore version '{version}' cannot be found."))
+            })?,
+        None => {
+            return Err(ServiceError::BadRequest(format!(
+                "Datastore '{}' has no default version; please specify one.",
+                datastore.name
+            )));
+        }
+    };
+    if version.visibility() == Visibility::Private && !ctx.is_admin() {
+        let members = services
+            .store
+            .datastore_version_members(&version.id)
+            .await?;
+        if !members.contains(&ctx.project_id) {
+            return Err(ServiceError::NotFound(format!(
+                "Datastore version '{}' cannot be found.",
+                version.name
+            )));
+        }
+    }
+    if !version.active {
+        return Err(ServiceError::BadRequest(format!(
+            "Datastore version '{}' is not active.",
+            version.name
+        )));
+    }
+    Ok(version)
+}
+
+/// The active driver for a version, or why there is none, as an API error.
+pub fn driver_for(services: &Services, version: &DatastoreVersion) -> ServiceResult<Driver> {
+    crate::orchestrator::resolve_active(&services.runtime, version)
+        .map_err(ServiceError::Unprocessable)
+}
+
+/// The programs a driver needs that this host does not have, as an API error naming packages.
+fn check_binaries(services: &Services, driver: &Driver) -> ServiceResult<()> {
+    let missing: Vec<String> = driver
+        .manifest()
+        .binaries
+        .iter()
+        .filter(|binary| {
+            services
+                .orchestrator
+                .backend()
+                .resolve(&binary.name)
+                .is_err()
+        })
+        .map(|binary| format!("{} (package {})", binary.name, binary.package))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Unprocessable(format!(
+            "This host cannot run {} nodes: missing {}. The operator must install them.",
+            driver.manifest().datastore,
+            missing.join(", ")
+        )))
+    }
+}
+
+/// `POST /instances`.
+pub async fn create(
+    services: &Services,
+    ctx: &Ctx,
+    request: CreateInstance,
+) -> ServiceResult<InstanceDetails> {
+    ctx.authorize(services, "instance:create")?;
+    let name = request.name.as_deref().map(str::trim).unwrap_or("");
+    if name.is_empty() || name.len() > 255 {
+        return Err(ServiceError::BadRequest(
+            "name: an instance needs a name of 1 to 255 characters.".into(),
+        ));
+    }
+    let flavor_id = request
+        .flavor_id
+        .as_deref()
+        .ok_or_else(|| ServiceError::BadRequest("flavorRef: a flavor is required.".into()))?;
+    let flavor =
+        services.store.flavor(flavor_id).await.map_err(|_| {
+            ServiceError::NotFound(format!("Flavor '{flavor_id}' could not be found."))
+        })?;
+    let size = request
+        .volume_size
+        .ok_or_else(|| ServiceError::BadRequest("volume: a volume size is required.".into()))?;
+    if size < 1 || size > services.max_volume_gb {
+        return Err(ServiceError::BadRequest(format!(
+            "volume.size: must be between 1 and {} GB, not {size}.",
+            services.max_volume_gb
+        )));
+    }
+    let version = resolve_version(
+        services,
+        ctx,
+        request.datastore.as_deref(),
+        request.datastore_version.as_deref(),
+    )
+    .await?;
+    let allowed = services
+        .store
+        .datastore_version_flavors(&version.id)
+        .await?;
+    if !allowed.is_empty() && !allowed.contains(&flavor.id) {
+        return Err(ServiceError::NotFound(format!(
+            "Flavor '{}' is not supported for datastore {} version {}.",
+            flavor.id, version.datastore_name, version.name
+        )));
+    }
+    let driver = driver_for(services, &version)?;
+    let databases = if request.databases.is_empty() {
+        Vec::new()
+    } else {
+        driver
+            .validate_databases(&version.name, &request.databases)
+            .await?
+    };
+    let users = if request.users.is_empty() {
+        Vec::new()
+    } else {
+        driver.validate_users(&version.name, &request.users).await?
+    };
+    check_binaries(services, &driver)?;
+
+    let id = uuid::Uuid::new_v4().to_string();
+    let payload = |quota: Vec<HeldQuota>| TaskPayload::CreateInstance {
+        driver: driver.digest().to_string(),
+        databases: databases
+            .iter()
+            .map(|d| DatabaseSpec {
+                name: d.name.clone(),
+                character_set: d.character_set.clone(),
+                collation: d.collation.clone(),
+            })
+            .collect(),
+        users: users
+            .iter()
+            .map(|u| UserSpec {
+                name: u.name.clone(),
+                host: u.host.clone(),
+                password: u.password.clone(),
+                databases: u.databases.clone(),
+            })
+            .collect(),
+        quota,
+    };
+    let instance_limit = services
+        .quotas
+        .limit(&services.store, &ctx.project_id, "instances")
+        .await?;
+    let volume_limit = services
+        .quotas
+        .limit(&services.store, &ctx.project_id, "volumes")
+        .await?;
+    // A port another create takes between our choice and our commit makes the insert fail on
+    // the live-port index; try the next one.
+    let mut taken: HashSet<u16> = services.store.live_ports().await?;
+    for _ in 0..20 {
+        let port = services
+            .orchestrator
+            .backend()
+            .allocate_port(&taken)
+            .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+        let mut tx = services.store.write().await?;
+        let reservations = [
+            tx.reserve(&ctx.project_id, "instances", 1, instance_limit)
+                .await?,
+            tx.reserve(&ctx.project_id, "volumes", size, volume_limit)
+                .await?,
+        ];
+        let serial = tx.next_serial().await?;
+        let new = NewInstance {
+            id: id.clone(),
+            project_id: ctx.project_id.clone(),
+            name: name.to_string(),
+            flavor_id: flavor.id.clone(),
+            volume_size: size,
+            datastore_version_id: version.id.clone(),
+            driver_digest: driver.digest().to_string(),
+            configuration_id: request.configuration_id.clone(),
+            replica_of_id: None,
+            port,
+        };
+        let instance = match tx.insert_instance(&new, serial).await {
+            Ok(instance) => instance,
+            Err(crate::store::StoreError::Conflict(_)) => {
+                taken.insert(port);
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let payload = payload(reservations.iter().map(HeldQuota::from).collect());
+        tx.insert_task(&id, payload.kind(), &payload.to_json())
+            .await?;
+        tx.commit().await?;
+        services.orchestrator.wake();
+        tracing::info!(instance = %id, project = %ctx.project_id, datastore = %version.datastore_name, "instance accepted");
+        return Ok(InstanceDetails {
+            instance,
+            flavor: Some(flavor),
+            version,
+            used_gb: None,
+            replicas: vec![],
+        });
+    }
+    Err(ServiceError::Unprocessable(
+        "No node port could be allocated; try again.".into(),
+    ))
+}
+
+async fn owned(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Instance> {
+    let instance = services
+        .store
+        .instance(id)
+        .await
+        .map_err(|_| ServiceError::NotFound(format!("Instance {id} could not be found.")))?;
+    if instance.project_id != ctx.project_id && !ctx.is_admin() {
+        return Err(ServiceError::NotFound(format!(
+            "Instance {id} could not be found."
+        )));
+    }
+    Ok(instance)
+}
+
+async fn details(services: &Services, instance: Instance) -> ServiceResult<InstanceDetails> {
+    let flavor = services.store.flavor(&instance.flavor_id).await.ok();
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    let replicas = services
+        .store
+        .replicas_of(&instance.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let used_gb = matches!(
+        instance.status.as_str(),
+        "ACTIVE" | "SHUTDOWN" | "RESTART_REQUIRED"
+    )
+    .then(|| {
+        services
+            .orchestrator
+            .backend()
+            .nodes_dir()
+            .join(&instance.node_dir)
+    })
+    .map(|dir| directory_size(&dir) as f64 / f64::from(1u32 << 30));
+    Ok(InstanceDetails {
+        instance,
+        flavor,
+        version,
+        used_gb,
+        replicas,
+    })
+}
+
+fn directory_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => directory_size(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// `GET /instances`.
+pub async fn list(
+    services: &Services,
+    ctx: &Ctx,
+    include_clustered: bool,
+    include_replicas: bool,
+    limit: Option<i64>,
+    marker: Option<String>,
+) -> ServiceResult<InstancePage> {
+    ctx.authorize(services, "instance:index")?;
+    let limit = limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let filter = InstanceFilter {
+        project_id: Some(ctx.project_id.clone()),
+        include_clustered,
+        include_replicas,
+        limit: Some(limit + 1),
+        marker,
+    };
+    let mut rows = services.store.instances(&filter).await?;
+    let next_marker = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    // One query per table for the whole page, not per instance; `volume.used` is shown by
+    // `show` only, as in Trove's list view.
+    let flavors = services.store.flavors().await?;
+    let versions = services.store.datastore_versions().await?;
+    let replicas = services.store.replicas_in_project(&ctx.project_id).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for instance in rows {
+        let Some(version) = versions
+            .iter()
+            .find(|v| v.id == instance.datastore_version_id)
+            .cloned()
+        else {
+            return Err(ServiceError::Internal(format!(
+                "instance {} has an unknown datastore version",
+                instance.id
+            )));
+        };
+        items.push(InstanceDetails {
+            flavor: flavors.iter().find(|f| f.id == instance.flavor_id).cloned(),
+            replicas: replicas
+                .iter()
+                .filter(|r| r.replica_of_id.as_deref() == Some(instance.id.as_str()))
+                .map(|r| (r.id.clone(), r.name.clone()))
+                .collect(),
+            version,
+            used_gb: None,
+            instance,
+        });
+    }
+    Ok(InstancePage { items, next_marker })
+}
+
+/// `GET /instances/{id}`.
+pub async fn show(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<InstanceDetails> {
+    ctx.authorize(services, "instance:show")?;
+    let instance = owned(services, ctx, id).await?;
+    details(services, instance).await
+}
+
+/// Starts a task on an instance in one transaction with its new status.
+async fn start_task(
+    services: &Services,
+    instance: &Instance,
+    status: &str,
+    payload: TaskPayload,
+) -> ServiceResult<()> {
+    let mut tx = services.store.write().await?;
+    tx.insert_task(&instance.id, payload.kind(), &payload.to_json()).await.map_err(|e| match e {
+        crate::store::StoreError::Conflict(_) => ServiceError::Conflict(format!(
+            "Instance {} is busy with another operation (status {}); try again when it has finished.",
+            instance.id, instance.status
+        )),
+        other => other.into(),
+    })?;
+    tx.update_instance(&instance.id, Some(status), None, None, None)
+        .await?;
+    tx.clear_instance_fault(&instance.id).await?;
+    tx.commit().await?;
+    services.orchestrator.wake();
+    Ok(())
+}
+
+fn require_settled(instance: &Instance, action: &str) -> ServiceResult<()> {
+    if matches!(
+        instance.status.as_str(),
+        "ACTIVE" | "SHUTDOWN" | "RESTART_REQUIRED" | "ERROR"
+    ) && instance.quota_state == "committed"
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::Unprocessable(format!(
+            "Instance {} is not ready to {action}: its status is {}.",
+            instance.id, instance.status
+        )))
+    }
+}
+
+/// `DELETE /instances/{id}`.
+pub async fn delete(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:delete", &instance.project_id)?;
+    start_task(services, &instance, "SHUTDOWN", TaskPayload::DeleteInstance).await
+}
+
+/// `POST /instances/{id}/action {"restart": {}}`.
+pub async fn restart(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:restart", &instance.project_id)?;
+    require_settled(&instance, "restart")?;
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    let driver = driver_for(services, &version)?;
+    start_task(
+        services,
+        &instance,
+        "REBOOT",
+        TaskPayload::RestartInstance {
+            driver: driver.digest().into(),
+        },
+    )
+    .await
+}
+
+/// `POST /instances/{id}/action {"resize": {"flavorRef": …}}`.
+pub async fn resize_flavor(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    flavor_id: &str,
+) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:resize_flavor", &instance.project_id)?;
+    let flavor =
+        services.store.flavor(flavor_id).await.map_err(|_| {
+            ServiceError::NotFound(format!("Flavor '{flavor_id}' could not be found."))
+        })?;
+    if flavor.id == instance.flavor_id {
+        return Err(ServiceError::BadRequest(format!(
+            "The instance already has flavor {}.",
+            flavor.id
+        )));
+    }
+    require_settled(&instance, "resize")?;
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    let allowed = services
+        .store
+        .datastore_version_flavors(&version.id)
+        .await?;
+    if !allowed.is_empty() && !allowed.contains(&flavor.id) {
+        return Err(ServiceError::NotFound(format!(
+            "Flavor '{}' is not supported for datastore version {}.",
+            flavor.id, version.name
+        )));
+    }
+    let driver = driver_for(services, &version)?;
+    start_task(
+        services,
+        &instance,
+        "RESIZE",
+        TaskPayload::ResizeFlavor {
+            driver: driver.digest().into(),
+            flavor_id: flavor.id,
+        },
+    )
+    .await
+}
+
+/// `POST /instances/{id}/action {"resize": {"volume": {"size": …}}}`: volumes only grow, and
+/// the additional gigabytes count against the quota.
+pub async fn resize_volume(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    size: i64,
+) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:resize_volume", &instance.project_id)?;
+    if size <= instance.volume_size {
+        return Err(ServiceError::BadRequest(format!(
+            "volume.size: the new size ({size} GB) must be larger than the current size ({} GB).",
+            instance.volume_size
+        )));
+    }
+    if size > services.max_volume_gb {
+        return Err(ServiceError::BadRequest(format!(
+            "volume.size: must be at most {} GB.",
+            services.max_volume_gb
+        )));
+    }
+    require_settled(&instance, "resize")?;
+    let limit = services
+        .quotas
+        .limit(&services.store, &instance.project_id, "volumes")
+        .await?;
+    let mut tx = services.store.write().await?;
+    let reservation = tx
+        .reserve(
+            &instance.project_id,
+            "volumes",
+            size - instance.volume_size,
+            limit,
+        )
+        .await?;
+    let payload = TaskPayload::ResizeVolume {
+        size,
+        quota: HeldQuota::from(&reservation),
+    };
+    tx.insert_task(&instance.id, payload.kind(), &payload.to_json())
+        .await
+        .map_err(|_| {
+            ServiceError::Conflict(format!(
+                "Instance {} is busy with another operation.",
+                instance.id
+            ))
+        })?;
+    tx.update_instance(&instance.id, Some("RESIZE"), None, None, None)
+        .await?;
+    tx.commit().await?;
+    services.orchestrator.wake();
+    Ok(())
+}
+
+/// `PUT`/`PATCH /instances/{id}` with a new name.
+pub async fn rename(services: &Services, ctx: &Ctx, id: &str, name: &str) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:update", &instance.project_id)?;
+    let name = name.trim();
+    if name.is_empty() || name.len() > 255 {
+        return Err(ServiceError::BadRequest(
+            "name: must be 1 to 255 characters.".into(),
+        ));
+    }
+    let mut tx = services.store.write().await?;
+    tx.rename_instance(&instance.id, name).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `GET /instances/{id}/configuration`: the configuration the node runs with.
+pub async fn effective_configuration(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+) -> ServiceResult<Vec<(String, String)>> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:configuration", &instance.project_id)?;
+    let target = services
+        .orchestrator
+        .instance_node(&instance.id)
+        .await
+        .map_err(ServiceError::Internal)?;
+    let driver = driver_for(services, &target.version)?;
+    let mut context = target.context.clone();
+    context.settings = NodeSettings::default().settings;
+    Ok(driver.effective_configuration(&context).await?)
+}
+
+/// A settled instance's node and driver, for the accounts calls.
+async fn live_node(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    action: &str,
+) -> ServiceResult<(Instance, Driver, std::sync::Arc<dyn NodeOps>)> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, action, &instance.project_id)?;
+    if !matches!(instance.status.as_str(), "ACTIVE" | "RESTART_REQUIRED") {
+        return Err(ServiceError::Unprocessable(format!(
+            "Instance {id} is not ACTIVE (its status is {}).",
+            instance.status
+        )));
+    }
+    let target = services
+        .orchestrator
+        .instance_node(&instance.id)
+        .await
+        .map_err(ServiceError::Internal)?;
+    let driver = driver_for(services, &target.version)?;
+    Ok((instance, driver, target.ops()))
+}
+
+/// `POST /instances/{id}/databases`.
+pub async fn create_databases(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    databases: Vec<Database>,
+) -> ServiceResult<()> {
+    let (instance, driver, node) =
+        live_node(services, ctx, id, "instance:extension:database:create").await?;
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    let databases = driver.validate_databases(&version.name, &databases).await?;
+    Ok(driver.create_databases(node, &databases).await?)
+}
+
+/// `GET /instances/{id}/databases`.
+pub async fn list_databases(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+) -> ServiceResult<Vec<Database>> {
+    let (_, driver, node) =
+        live_node(services, ctx, id, "instance:extension:database:index").await?;
+    Ok(driver.list_databases(node).await?)
+}
+
+/// `DELETE /instances/{id}/databases/{name}`.
+pub async fn delete_database(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+) -> ServiceResult<()> {
+    let (_, driver, node) =
+        live_node(services, ctx, id, "instance:extension:database:delete").await?;
+    Ok(driver.delete_database(node, name).await?)
+}
+
+/// `POST /instances/{id}/users`.
+pub async fn create_users(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    users: Vec<User>,
+) -> ServiceResult<()> {
+    let (instance, driver, node) =
+        live_node(services, ctx, id, "instance:extension:user:create").await?;
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    let users = driver.validate_users(&version.name, &users).await?;
+    Ok(driver.create_users(node, &users).await?)
+}
+
+/// `GET /instances/{id}/users`.
+pub async fn list_users(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Vec<User>> {
+    let (_, driver, node) = live_node(services, ctx, id, "instance:extension:user:index").await?;
+    Ok(driver.list_users(node).await?)
+}
+
+/// `GET /instances/{id}/users/{name}`.
+pub async fn show_user(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    host: Option<&str>,
+) -> ServiceResult<User> {
+    let (_, driver, node) = live_node(services, ctx, id, "instance:extension:user:show").await?;
+    Ok(driver.get_user(node, name, host).await?)
+}
+
+/// `DELETE /instances/{id}/users/{name}`.
+pub async fn delete_user(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    host: Option<&str>,
+) -> ServiceResult<()> {
+    let (_, driver, node) = live_node(services, ctx, id, "instance:extension:user:delete").await?;
+    Ok(driver.delete_user(node, name, host).await?)
+}
+
+/// `PUT /instances/{id}/users/{name}`: rename, new host or password.
+pub async fn update_user(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    host: Option<&str>,
+    update: UserUpdate,
+) -> ServiceResult<()> {
+    let (_, driver, node) = live_node(services, ctx, id, "instance:extension:user:update").await?;
+    Ok(driver.update_user(node, name, host, &update).await?)
+}
+
+/// `PUT /instances/{id}/users`: change passwords of several users.
+pub async fn change_passwords(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    users: Vec<User>,
+) -> ServiceResult<()> {
+    let (_, driver, node) =
+        live_node(services, ctx, id, "instance:extension:user:update_all").await?;
+    for user in users {
+        let update = UserUpdate {
+            name: None,
+            host: None,
+            password: user.password.clone(),
+        };
+        driver
+            .update_user(node.clone(), &user.name, user.host.as_deref(), &update)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `GET /instances/{id}/users/{name}/databases`.
+pub async fn list_access(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    host: Option<&str>,
+) -> ServiceResult<Vec<String>> {
+    let (_, driver, node) =
+        live_node(services, ctx, id, "instance:extension:user_access:index").await?;
+    Ok(driver.list_access(node, name, host).await?)
+}
+
+/// `PUT /instances/{id}/users/{name}/databases`.
+pub async fn grant_access(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    host: Option<&str>,
+    databases: Vec<String>,
+) -> ServiceResult<()> {
+    let (_, driver, node) =
+        live_node(services, ctx, id, "instance:extension:user_access:update").await?;
+    Ok(driver.grant_access(node, name, host, &databases).await?)
+}
+
+/// `DELETE /instances/{id}/users/{name}/databases/{database}`.
+pub async fn revoke_access(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    name: &str,
+    host: Option<&str>,
+    database: &str,
+) -> ServiceResult<()> {
+    let (_, driver, node) =
+        live_node(services, ctx, id, "instance:extension:user_access:delete").await?;
+    Ok(driver.revoke_access(node, name, host, database).await?)
+}
+
+/// `POST /instances/{id}/root`.
+pub async fn enable_root(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+    password: Option<String>,
+) -> ServiceResult<Credentials> {
+    let (instance, driver, node) =
+        live_node(services, ctx, id, "instance:extension:root:create").await?;
+    let credentials = driver.enable_root(node, password.as_deref()).await?;
+    services.store.mark_root_enabled(&instance.id).await?;
+    Ok(credentials)
+}
+
+/// `GET /instances/{id}/root`: whether root was ever enabled (Trove's root history).
+pub async fn root_enabled(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<bool> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(
+        services,
+        "instance:extension:root:index",
+        &instance.project_id,
+    )?;
+    Ok(instance.root_enabled_at.is_some())
+}
+
+/// `DELETE /instances/{id}/root`.
+pub async fn disable_root(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    let (_, driver, node) = live_node(services, ctx, id, "instance:extension:root:delete").await?;
+    Ok(driver.disable_root(node).await?)
+}

@@ -1,0 +1,390 @@
+//! Instances: what the API shows, and the node each one runs on.
+
+use std::collections::HashSet;
+
+use super::{Store, StoreError, StoreResult, Tx, now_ms, on_db, on_tx};
+
+/// An instance row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Instance {
+    /// Its id (a UUID).
+    pub id: String,
+    /// The owning project.
+    pub project_id: String,
+    /// Its name.
+    pub name: String,
+    /// The status the API shows.
+    pub status: String,
+    /// Its flavor.
+    pub flavor_id: String,
+    /// Its volume size, GiB.
+    pub volume_size: i64,
+    /// Its datastore version.
+    pub datastore_version_id: String,
+    /// The digest of the driver it was built with.
+    pub driver_digest: String,
+    /// The attached configuration group.
+    pub configuration_id: Option<String>,
+    /// The instance this one is a replica of.
+    pub replica_of_id: Option<String>,
+    /// The cluster it belongs to.
+    pub cluster_id: Option<String>,
+    /// The node's serial.
+    pub serial: i64,
+    /// The node's directory name.
+    pub node_dir: String,
+    /// The node's port.
+    pub port: i64,
+    /// `reserved`, `committed` or `released`.
+    pub quota_state: String,
+    /// The last fault, for the owner.
+    pub fault_message: Option<String>,
+    /// The last fault's details, for admins.
+    pub fault_details: Option<String>,
+    /// When the fault happened.
+    pub fault_at: Option<i64>,
+    /// When root was first enabled.
+    pub root_enabled_at: Option<i64>,
+    /// When it was created.
+    pub created_at: i64,
+    /// When it last changed.
+    pub updated_at: i64,
+    /// When it was deleted.
+    pub deleted_at: Option<i64>,
+}
+
+/// What creating an instance records.
+#[derive(Debug, Clone)]
+pub struct NewInstance {
+    /// Its id.
+    pub id: String,
+    /// The owning project.
+    pub project_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its flavor.
+    pub flavor_id: String,
+    /// Its volume size, GiB.
+    pub volume_size: i64,
+    /// Its datastore version.
+    pub datastore_version_id: String,
+    /// The driver's digest.
+    pub driver_digest: String,
+    /// An attached configuration group.
+    pub configuration_id: Option<String>,
+    /// The instance it replicates.
+    pub replica_of_id: Option<String>,
+    /// Its node's port.
+    pub port: u16,
+}
+
+/// Which instances a listing includes.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceFilter {
+    /// Only this project's (`None`: every project's, for admins).
+    pub project_id: Option<String>,
+    /// Include members of clusters.
+    pub include_clustered: bool,
+    /// Include replicas.
+    pub include_replicas: bool,
+    /// At most this many.
+    pub limit: Option<i64>,
+    /// Only those after this id (in listing order).
+    pub marker: Option<String>,
+}
+
+const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
+     configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
+     fault_at, root_enabled_at, created_at, updated_at, deleted_at";
+
+impl Store {
+    /// Live instances in creation order, filtered.
+    pub async fn instances(&self, filter: &InstanceFilter) -> StoreResult<Vec<Instance>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM instances WHERE deleted_at IS NULL");
+        if filter.project_id.is_some() {
+            sql.push_str(" AND project_id = $1");
+        } else {
+            sql.push_str(" AND $1 = $1");
+        }
+        if !filter.include_clustered {
+            sql.push_str(" AND cluster_id IS NULL");
+        }
+        if !filter.include_replicas {
+            sql.push_str(" AND replica_of_id IS NULL");
+        }
+        if filter.marker.is_some() {
+            sql.push_str(
+                " AND (created_at, id) > (SELECT created_at, id FROM instances WHERE id = $2)",
+            );
+        } else {
+            sql.push_str(" AND $2 = $2");
+        }
+        sql.push_str(" ORDER BY created_at, id LIMIT $3");
+        let project = filter.project_id.clone().unwrap_or_default();
+        let marker = filter.marker.clone().unwrap_or_default();
+        let limit = filter.limit.unwrap_or(i64::MAX);
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(&project).bind(&marker).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// A live instance by id (any project).
+    pub async fn instance(&self, id: &str) -> StoreResult<Instance> {
+        let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1 AND deleted_at IS NULL");
+        on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
+            .ok_or_else(|| StoreError::NotFound(format!("Instance {id}")))
+    }
+
+    /// An instance by id, deleted or not (workflows that finish a delete).
+    pub async fn instance_any(&self, id: &str) -> StoreResult<Instance> {
+        let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
+        on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
+            .ok_or_else(|| StoreError::NotFound(format!("Instance {id}")))
+    }
+
+    /// The replicas of an instance.
+    pub async fn replicas_of(&self, source_id: &str) -> StoreResult<Vec<Instance>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM instances WHERE replica_of_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
+        );
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(source_id).fetch_all(pool).await?))
+    }
+
+    /// The live replicas of a project's instances.
+    pub async fn replicas_in_project(&self, project_id: &str) -> StoreResult<Vec<Instance>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM instances WHERE project_id = $1 AND replica_of_id IS NOT NULL AND deleted_at IS NULL ORDER BY created_at, id"
+        );
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(project_id).fetch_all(pool).await?))
+    }
+
+    /// Ports held by live instances.
+    pub async fn live_ports(&self) -> StoreResult<HashSet<u16>> {
+        let ports: Vec<i64> = on_db!(self, pool => sqlx::query_scalar("SELECT port FROM instances WHERE deleted_at IS NULL").fetch_all(pool).await?);
+        Ok(ports.into_iter().map(|p| p as u16).collect())
+    }
+
+    /// How many live instances use a datastore version.
+    pub async fn instances_using_version(&self, version_id: &str) -> StoreResult<i64> {
+        on_db!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE datastore_version_id = $1 AND deleted_at IS NULL")
+            .bind(version_id)
+            .fetch_one(pool)
+            .await?))
+    }
+
+    /// How many live instances use a flavor.
+    pub async fn instances_using_flavor(&self, flavor_id: &str) -> StoreResult<i64> {
+        on_db!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE flavor_id = $1 AND deleted_at IS NULL")
+            .bind(flavor_id)
+            .fetch_one(pool)
+            .await?))
+    }
+
+    /// Sets an instance's status.
+    pub async fn set_instance_status(&self, id: &str, status: &str) -> StoreResult<()> {
+        let now = now_ms();
+        on_db!(self, pool => sqlx::query("UPDATE instances SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(now)
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Sets an instance's status unless a task holds it (the health pass must not overwrite a
+    /// workflow's status); returns whether it changed anything.
+    pub async fn set_idle_instance_status(
+        &self,
+        id: &str,
+        expected: &str,
+        status: &str,
+    ) -> StoreResult<bool> {
+        let now = now_ms();
+        let changed = on_db!(self, pool => sqlx::query(
+            "UPDATE instances SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 AND deleted_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM tasks WHERE resource_id = $1 AND state IN ('pending', 'running'))",
+        )
+        .bind(id)
+        .bind(expected)
+        .bind(status)
+        .bind(now)
+        .execute(pool)
+        .await.map(|done| done.rows_affected()))?;
+        Ok(changed > 0)
+    }
+
+    /// Records a fault: a message for the owner and details for admins.
+    pub async fn set_instance_fault(
+        &self,
+        id: &str,
+        message: &str,
+        details: &str,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        on_db!(self, pool => sqlx::query("UPDATE instances SET fault_message = $2, fault_details = $3, fault_at = $4, updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(message)
+            .bind(details)
+            .bind(now)
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records that root was enabled, once.
+    pub async fn mark_root_enabled(&self, id: &str) -> StoreResult<()> {
+        let now = now_ms();
+        on_db!(self, pool => sqlx::query("UPDATE instances SET root_enabled_at = $2 WHERE id = $1 AND root_enabled_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    /// The next node serial.
+    pub async fn next_serial(&mut self) -> StoreResult<i64> {
+        on_tx!(self, t => Ok(sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'node_serial' RETURNING value")
+            .fetch_one(&mut **t)
+            .await?))
+    }
+
+    /// Inserts a new instance with status BUILD and quota reserved; the node directory is named
+    /// after the serial.
+    pub async fn insert_instance(
+        &mut self,
+        new: &NewInstance,
+        serial: i64,
+    ) -> StoreResult<Instance> {
+        let now = now_ms();
+        let node_dir = format!("n{serial}");
+        on_tx!(self, t => sqlx::query(
+            "INSERT INTO instances (id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
+             configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'BUILD', $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, 'reserved', $13, $13)",
+        )
+        .bind(&new.id)
+        .bind(&new.project_id)
+        .bind(&new.name)
+        .bind(&new.flavor_id)
+        .bind(new.volume_size)
+        .bind(&new.datastore_version_id)
+        .bind(&new.driver_digest)
+        .bind(&new.configuration_id)
+        .bind(&new.replica_of_id)
+        .bind(serial)
+        .bind(&node_dir)
+        .bind(i64::from(new.port))
+        .bind(now)
+        .execute(&mut **t)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(|e| StoreError::unique(e, || format!("port {} is taken", new.port)))?;
+        Ok(Instance {
+            id: new.id.clone(),
+            project_id: new.project_id.clone(),
+            name: new.name.clone(),
+            status: "BUILD".into(),
+            flavor_id: new.flavor_id.clone(),
+            volume_size: new.volume_size,
+            datastore_version_id: new.datastore_version_id.clone(),
+            driver_digest: new.driver_digest.clone(),
+            configuration_id: new.configuration_id.clone(),
+            replica_of_id: new.replica_of_id.clone(),
+            cluster_id: None,
+            serial,
+            node_dir,
+            port: i64::from(new.port),
+            quota_state: "reserved".into(),
+            fault_message: None,
+            fault_details: None,
+            fault_at: None,
+            root_enabled_at: None,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        })
+    }
+
+    /// Updates an instance's status (and optionally flavor, volume size, quota state) in this
+    /// transaction.
+    pub async fn update_instance(
+        &mut self,
+        id: &str,
+        status: Option<&str>,
+        flavor_id: Option<&str>,
+        volume_size: Option<i64>,
+        quota_state: Option<&str>,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        on_tx!(self, t => sqlx::query(
+            "UPDATE instances SET status = COALESCE($2, status), flavor_id = COALESCE($3, flavor_id), \
+             volume_size = COALESCE($4, volume_size), quota_state = COALESCE($5, quota_state), updated_at = $6 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(flavor_id)
+        .bind(volume_size)
+        .bind(quota_state)
+        .bind(now)
+        .execute(&mut **t)
+        .await
+        .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Renames an instance.
+    pub async fn rename_instance(&mut self, id: &str, name: &str) -> StoreResult<()> {
+        let now = now_ms();
+        on_tx!(self, t => sqlx::query("UPDATE instances SET name = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(name)
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Marks an instance deleted.
+    pub async fn mark_instance_deleted(&mut self, id: &str) -> StoreResult<()> {
+        let now = now_ms();
+        on_tx!(self, t => sqlx::query("UPDATE instances SET deleted_at = $2, updated_at = $2, status = 'DELETED' WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Clears an instance's fault (a new workflow started).
+    pub async fn clear_instance_fault(&mut self, id: &str) -> StoreResult<()> {
+        on_tx!(self, t => sqlx::query("UPDATE instances SET fault_message = NULL, fault_details = NULL, fault_at = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records a fault in this transaction.
+    pub async fn set_instance_fault(
+        &mut self,
+        id: &str,
+        message: &str,
+        details: &str,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        on_tx!(self, t => sqlx::query("UPDATE instances SET fault_message = $2, fault_details = $3, fault_at = $4, updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(message)
+            .bind(details)
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+}
