@@ -1,0 +1,108 @@
+//! Commands on nodes: only programs the operator allows, as the node user, in the node
+//! directory, with a cleared environment, a timeout and capped output.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+use super::{ProcessNode, SEARCH_PATH};
+use crate::runtime::{CommandOutput, NodeCommand};
+
+/// Runs a command to completion.
+pub async fn run(node: &ProcessNode, command: NodeCommand) -> Result<CommandOutput, String> {
+    let (program, args) = command
+        .argv
+        .split_first()
+        .ok_or("a command needs a program")?;
+    let path = node.backend.resolve(program)?;
+    let mut process = tokio::process::Command::new(&path);
+    process
+        .args(args)
+        .current_dir(&node.dir)
+        .env_clear()
+        .env("PATH", SEARCH_PATH)
+        .env("HOME", &node.dir)
+        .env("LANG", "C.UTF-8")
+        .envs(command.env.iter().map(|(k, v)| (k, v)))
+        .process_group(0)
+        .kill_on_drop(true)
+        .stdin(if command.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(run_as) = &node.backend.run_as {
+        process.uid(run_as.uid).gid(run_as.gid);
+    }
+    let mut child = process.spawn().map_err(|e| format!("{program}: {e}"))?;
+    let pid = child.id();
+    let cap = node.backend.config.output_cap;
+    let timeout = command.timeout.unwrap_or(node.backend.config.exec_timeout);
+
+    let stdin = child.stdin.take();
+    let input = command.stdin;
+    let feed = async move {
+        if let (Some(mut stdin), Some(bytes)) = (stdin, input) {
+            // A program that exits without reading its input is not an error.
+            let _ = stdin.write_all(&bytes).await;
+        }
+    };
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let work = async {
+        let ((), (out, out_cut), (err, err_cut), status) =
+            tokio::join!(feed, capped(stdout, cap), capped(stderr, cap), child.wait());
+        (out, out_cut, err, err_cut, status)
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok((stdout, out_cut, stderr, err_cut, status)) => {
+            let status = status.map_err(|e| format!("{program}: {e}"))?;
+            Ok(CommandOutput {
+                status: status
+                    .code()
+                    .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+                stdout,
+                stderr,
+                truncated: out_cut || err_cut,
+            })
+        }
+        Err(_) => {
+            if let Some(pid) = pid {
+                kill_group(pid);
+            }
+            Err(format!(
+                "{program} did not finish within {} ms and was killed",
+                timeout.as_millis()
+            ))
+        }
+    }
+}
+
+/// Reads a stream to its end, keeping at most `cap` bytes (the rest is read and dropped, so
+/// the program never blocks on a full pipe).
+async fn capped(mut stream: impl AsyncRead + Unpin, cap: usize) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let mut cut = false;
+    let mut buffer = [0u8; 8192];
+    loop {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return (kept, cut),
+            Ok(n) => {
+                let room = cap.saturating_sub(kept.len());
+                kept.extend_from_slice(&buffer[..n.min(room)]);
+                cut |= n > room;
+            }
+        }
+    }
+}
+
+/// Kills a process group with SIGKILL.
+pub fn kill_group(pid: u32) {
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}

@@ -1,0 +1,147 @@
+//! What a driver needs to know about an instance's node: the `node-context` record built from
+//! the store, and the backend handle that acts on the node.
+
+use std::sync::Arc;
+
+use crate::backend::{NodeInfo, ProcessNode};
+use crate::runtime::Driver;
+use crate::runtime::types::{Endpoint, Flavor, NodeContext, NodeRole, Setting};
+use crate::store::{DatastoreVersion, Instance};
+
+use super::Inner;
+
+/// Values rendered into a node's configuration, from its configuration group.
+#[derive(Debug, Clone, Default)]
+pub struct NodeSettings {
+    /// The values.
+    pub settings: Vec<Setting>,
+}
+
+/// An instance with everything needed to act on its node.
+pub struct InstanceNode {
+    /// The instance.
+    pub instance: Instance,
+    /// Its datastore version.
+    pub version: DatastoreVersion,
+    /// The context drivers get.
+    pub context: NodeContext,
+    /// The backend's handle on the node.
+    pub node: Arc<ProcessNode>,
+}
+
+impl InstanceNode {
+    /// Loads an instance and builds its node context.
+    pub(crate) async fn load(inner: &Inner, instance_id: &str) -> Result<InstanceNode, String> {
+        let instance = inner
+            .store
+            .instance_any(instance_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Self::for_instance(inner, instance, None).await
+    }
+
+    /// Builds the context of `instance`, optionally with another flavor (a resize in progress).
+    pub(crate) async fn for_instance(
+        inner: &Inner,
+        instance: Instance,
+        flavor_id: Option<&str>,
+    ) -> Result<InstanceNode, String> {
+        let flavor = inner
+            .store
+            .flavor(flavor_id.unwrap_or(&instance.flavor_id))
+            .await
+            .map_err(|e| e.to_string())?;
+        let version = inner
+            .store
+            .datastore_version(&instance.datastore_version_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let info = NodeInfo {
+            id: instance.id.clone(),
+            directory: instance.node_dir.clone(),
+            port: instance.port as u16,
+        };
+        let node = inner.backend.node(&info);
+        let context = NodeContext {
+            datastore_version: version.name.clone(),
+            node_id: instance.id.clone(),
+            serial: instance.serial as u32,
+            directory: node.dir().display().to_string(),
+            address: Endpoint {
+                host: "127.0.0.1".into(),
+                port: instance.port as u16,
+            },
+            flavor: Flavor {
+                id: flavor.id.clone(),
+                name: flavor.name.clone(),
+                ram_mb: flavor.ram_mb as u32,
+                vcpus: flavor.vcpus as u32,
+            },
+            volume_gb: instance.volume_size as u32,
+            settings: Vec::new(),
+            role: NodeRole::Standalone,
+        };
+        Ok(InstanceNode {
+            instance,
+            version,
+            context,
+            node,
+        })
+    }
+
+    /// The node as the runtime sees it.
+    pub fn ops(&self) -> Arc<dyn crate::runtime::NodeOps> {
+        self.node.clone()
+    }
+}
+
+/// The active driver for a datastore version, if it is loaded and satisfies the version's
+/// requirement.
+pub(crate) fn active_driver(inner: &Inner, version: &DatastoreVersion) -> Result<Driver, String> {
+    resolve_active(&inner.runtime, version)
+}
+
+/// The active driver serving `version`, or a message saying what is missing.
+pub fn resolve_active(
+    runtime: &crate::runtime::Runtime,
+    version: &DatastoreVersion,
+) -> Result<Driver, String> {
+    let requirement = semver::VersionReq::parse(&version.driver_requirement).map_err(|e| {
+        format!(
+            "datastore version {} has an invalid driver requirement: {e}",
+            version.name
+        )
+    })?;
+    let driver = runtime
+        .registry()
+        .active(&version.driver_name)
+        .ok_or_else(|| {
+            format!(
+                "datastore {} version {} needs driver {} {}, which is not loaded",
+                version.datastore_name,
+                version.name,
+                version.driver_name,
+                version.driver_requirement
+            )
+        })?;
+    if !requirement.matches(&driver.identity().version) {
+        return Err(format!(
+            "datastore {} version {} needs driver {} {}, but the active version is {}",
+            version.datastore_name,
+            version.name,
+            version.driver_name,
+            version.driver_requirement,
+            driver.identity().version
+        ));
+    }
+    if !driver.serves(&version.name) {
+        return Err(format!(
+            "driver {} does not serve {} version {} (it serves {})",
+            driver.identity().label,
+            version.datastore_name,
+            version.name,
+            driver.manifest().versions.join(", ")
+        ));
+    }
+    Ok(driver)
+}

@@ -1,0 +1,125 @@
+//! Keeping instance statuses true, and bringing nodes back after the host restarts.
+
+use crate::backend::ProcessState;
+use crate::runtime::types::HealthStatus;
+use crate::store::{Instance, InstanceFilter};
+
+use super::Inner;
+use super::context::{InstanceNode, active_driver};
+
+/// Statuses the health pass may change; any other belongs to a workflow.
+const SETTLED: &[&str] = &["ACTIVE", "SHUTDOWN", "ERROR", "RESTART_REQUIRED"];
+
+async fn settled_instances(inner: &Inner) -> Vec<Instance> {
+    let filter = InstanceFilter {
+        project_id: None,
+        include_clustered: true,
+        include_replicas: true,
+        limit: None,
+        marker: None,
+    };
+    match inner.store.instances(&filter).await {
+        Ok(instances) => instances
+            .into_iter()
+            .filter(|i| i.quota_state == "committed" && SETTLED.contains(&i.status.as_str()))
+            .collect(),
+        Err(error) => {
+            tracing::warn!("health pass could not list instances: {error}");
+            Vec::new()
+        }
+    }
+}
+
+/// At start: nodes that should run but do not (the host was down, or the machine rebooted) are
+/// started again; running ones are adopted as they are.
+pub async fn restart_dead_nodes(inner: &Inner) {
+    for instance in settled_instances(inner).await {
+        if inner
+            .store
+            .active_task(&instance.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            continue;
+        }
+        let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
+            continue;
+        };
+        match target.node.state() {
+            ProcessState::Running { pid } => {
+                tracing::info!(instance = %instance.id, pid, "adopted a running node")
+            }
+            ProcessState::Stopped => {
+                tracing::info!(instance = %instance.id, "starting a node that should run");
+                if let Err(error) = crate::runtime::NodeOps::start(&*target.node).await {
+                    tracing::warn!(instance = %instance.id, "could not start the node: {error}");
+                    let _ = inner
+                        .store
+                        .set_instance_fault(
+                            &instance.id,
+                            "The datastore server did not start.",
+                            &error,
+                        )
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+/// One health pass over every settled instance.
+pub async fn pass(inner: &Inner) {
+    for instance in settled_instances(inner).await {
+        let status = match observe(inner, &instance).await {
+            Some(status) => status,
+            None => continue,
+        };
+        if status != instance.status {
+            match inner
+                .store
+                .set_idle_instance_status(&instance.id, &instance.status, status)
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!(instance = %instance.id, from = %instance.status, to = status, "health pass changed the status")
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(instance = %instance.id, "health pass could not record the status: {error}")
+                }
+            }
+        }
+    }
+}
+
+/// The status an instance's node shows now, or `None` to leave it.
+async fn observe(inner: &Inner, instance: &Instance) -> Option<&'static str> {
+    let target = InstanceNode::for_instance(inner, instance.clone(), None)
+        .await
+        .ok()?;
+    if target.node.state() == ProcessState::Stopped {
+        return Some("SHUTDOWN");
+    }
+    let driver = active_driver(inner, &target.version).ok()?;
+    let keep = if instance.status == "RESTART_REQUIRED" {
+        "RESTART_REQUIRED"
+    } else {
+        "ACTIVE"
+    };
+    match driver.check_health(target.ops(), &target.context).await {
+        Ok(health) => match health.status {
+            HealthStatus::Healthy => Some(keep),
+            HealthStatus::Starting => None,
+            HealthStatus::Unhealthy => {
+                tracing::warn!(instance = %instance.id, "unhealthy: {}", health.message);
+                Some("ERROR")
+            }
+        },
+        Err(error) => {
+            tracing::warn!(instance = %instance.id, "health check failed: {error}");
+            Some("ERROR")
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Instance workflows: create, delete, restart, resize. Each step is idempotent: a step that
+//! was interrupted is simply run again.
+
+use crate::runtime::NodeOps;
+use crate::runtime::types::{Database, PrepareRequest, User};
+use crate::store::{StoreResult, Tx};
+
+use super::Inner;
+use super::context::InstanceNode;
+use super::work::{StepError, StepResult, TaskPayload, TaskRun, step};
+
+/// The steps of a task.
+pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
+    match payload {
+        TaskPayload::CreateInstance { .. } => &[
+            step!(create_node),
+            step!(initialize),
+            step!(start),
+            step!(prepare),
+        ],
+        TaskPayload::DeleteInstance => &[step!(destroy)],
+        TaskPayload::RestartInstance { .. } => &[step!(stop), step!(install), step!(start)],
+        TaskPayload::ResizeFlavor { .. } => &[step!(install), step!(stop), step!(start)],
+        TaskPayload::ResizeVolume { .. } => &[],
+    }
+}
+
+async fn node(inner: &Inner, run: &TaskRun) -> Result<InstanceNode, StepError> {
+    let instance = inner.store.instance_any(&run.task.resource_id).await?;
+    let flavor = match &run.payload {
+        TaskPayload::ResizeFlavor { flavor_id, .. } => Some(flavor_id.as_str()),
+        _ => None,
+    };
+    InstanceNode::for_instance(inner, instance, flavor)
+        .await
+        .map_err(StepError::transient)
+}
+
+async fn driver(inner: &Inner, run: &TaskRun) -> Result<crate::runtime::Driver, StepError> {
+    let digest = run
+        .payload
+        .driver()
+        .ok_or_else(|| StepError::new("this task has no driver"))?;
+    inner.driver(digest).await.map_err(StepError::new)
+}
+
+/// Creates the node directory and writes the service the driver renders.
+async fn create_node(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    target.node.create().await.map_err(StepError::new)?;
+    install_service(inner, run, &target).await
+}
+
+/// Writes the service the driver renders for the node's current context.
+async fn install(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    install_service(inner, run, &target).await
+}
+
+async fn install_service(inner: &Inner, run: &TaskRun, target: &InstanceNode) -> StepResult {
+    let driver = driver(inner, run).await?;
+    let spec = driver.render_service(&target.context).await?;
+    target.node.install(&spec).await.map_err(StepError::new)
+}
+
+/// First-time set-up of the node's data, with the server stopped.
+async fn initialize(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    driver(inner, run)
+        .await?
+        .initialize(target.ops(), &target.context)
+        .await?;
+    Ok(())
+}
+
+/// Starts the server and waits until it is ready.
+async fn start(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    target.node.start().await.map_err(|message| StepError {
+        message: "The datastore server did not start.".into(),
+        details: message,
+        retry: false,
+    })
+}
+
+/// Stops the server.
+async fn stop(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    target.node.stop().await.map_err(StepError::new)
+}
+
+/// The driver's own set-up, then the requested databases and users. Their passwords leave the
+/// task once the users exist.
+async fn prepare(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    let TaskPayload::CreateInstance {
+        databases, users, ..
+    } = &mut run.payload
+    else {
+        return Err(StepError::new(
+            "prepare runs only when creating an instance",
+        ));
+    };
+    let request = PrepareRequest {
+        databases: databases
+            .iter()
+            .map(|d| Database {
+                name: d.name.clone(),
+                character_set: d.character_set.clone(),
+                collation: d.collation.clone(),
+            })
+            .collect(),
+        users: users
+            .iter()
+            .map(|u| User {
+                name: u.name.clone(),
+                host: u.host.clone(),
+                password: u.password.clone(),
+                databases: u.databases.clone(),
+            })
+            .collect(),
+    };
+    let digest = run.payload.driver().unwrap_or_default().to_string();
+    let driver = inner.driver(&digest).await.map_err(StepError::new)?;
+    driver
+        .prepare(target.ops(), &target.context, &request)
+        .await?;
+    if let TaskPayload::CreateInstance { users, .. } = &mut run.payload {
+        for user in users {
+            user.password = None;
+        }
+    }
+    Ok(())
+}
+
+/// Stops the server and removes the node directory.
+async fn destroy(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    target.node.destroy().await.map_err(StepError::new)
+}
+
+/// The resource's state when its task succeeded, in the task's ending transaction.
+pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<()> {
+    let id = &run.task.resource_id;
+    match &run.payload {
+        TaskPayload::CreateInstance { quota, .. } => {
+            for held in quota {
+                tx.commit_reservation(&held.reservation()).await?;
+            }
+            tx.update_instance(id, Some("ACTIVE"), None, None, Some("committed"))
+                .await
+        }
+        TaskPayload::DeleteInstance => {
+            let instance = inner.store.instance_any(id).await?;
+            release_all(tx, &instance).await?;
+            tx.mark_instance_deleted(id).await
+        }
+        TaskPayload::RestartInstance { .. } => {
+            tx.update_instance(id, Some("ACTIVE"), None, None, None)
+                .await
+        }
+        TaskPayload::ResizeFlavor { flavor_id, .. } => {
+            tx.update_instance(id, Some("ACTIVE"), Some(flavor_id), None, None)
+                .await
+        }
+        TaskPayload::ResizeVolume { size, quota } => {
+            tx.commit_reservation(&quota.reservation()).await?;
+            tx.update_instance(id, Some("ACTIVE"), None, Some(*size), None)
+                .await
+        }
+    }
+}
+
+/// The resource's state when its task failed: a defined status, a fault, and quota given
+/// back where nothing was built.
+pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) -> StoreResult<()> {
+    let id = &run.task.resource_id;
+    tx.set_instance_fault(id, &error.message, &error.details)
+        .await?;
+    match &run.payload {
+        TaskPayload::CreateInstance { quota, .. } => {
+            for held in quota {
+                tx.release_reservation(&held.reservation()).await?;
+            }
+            tx.update_instance(id, Some("ERROR"), None, None, Some("released"))
+                .await
+        }
+        TaskPayload::ResizeVolume { quota, .. } => {
+            tx.release_reservation(&quota.reservation()).await?;
+            tx.update_instance(id, Some("ACTIVE"), None, None, None)
+                .await
+        }
+        TaskPayload::DeleteInstance
+        | TaskPayload::RestartInstance { .. }
+        | TaskPayload::ResizeFlavor { .. } => {
+            let _ = inner;
+            tx.update_instance(id, Some("ERROR"), None, None, None)
+                .await
+        }
+    }
+}
+
+/// Gives back whatever quota an instance still holds.
+async fn release_all(tx: &mut Tx, instance: &crate::store::Instance) -> StoreResult<()> {
+    let held = [("instances", 1), ("volumes", instance.volume_size)];
+    for (resource, amount) in held {
+        let reservation = crate::store::Reservation {
+            project_id: instance.project_id.clone(),
+            resource: resource.into(),
+            amount,
+        };
+        match instance.quota_state.as_str() {
+            "committed" => tx.release_usage(&reservation).await?,
+            "reserved" => tx.release_reservation(&reservation).await?,
+            _ => {}
+        }
+    }
+    tx.update_instance(&instance.id, None, None, None, Some("released"))
+        .await
+}

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Generates the MariaDB driver's parameter catalog from a real MariaDB server.
+
+A fresh server (mariadb-install-db and mariadbd with --no-defaults, so no packaged option file
+or plugin changes the answer) is started in a temporary directory, and every row of
+`information_schema.SYSTEM_VARIABLES` becomes a parameter or an exclusion:
+  - type: VARIABLE_TYPE (BOOLEAN, INT…/BIGINT…, DOUBLE, ENUM, SET/FLAGSET/VARCHAR); an integer
+    that counts bytes (by its name: sizes, buffers, packets) is a size, in bytes, that also
+    takes the K/M/G/T suffixes of option files;
+  - range: NUMERIC_MIN_VALUE/NUMERIC_MAX_VALUE; allowed values: ENUM_VALUE_LIST;
+  - default: DEFAULT_VALUE;
+  - dynamic: READ_ONLY = NO (applied with SET GLOBAL); READ_ONLY = YES needs a restart;
+  - excluded: session-only variables and those that are not server options
+    (COMMAND_LINE_ARGUMENT is NULL: they cannot be kept in my.cnf), and those in EXCLUDED;
+  - description: VARIABLE_COMMENT.
+
+Usage: generate.py [--out FILE]        (needs mariadb-server; run as root or as any user)
+The output (src/catalog_10_11.rs for a 10.11 server) is checked in.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+LOCATIONS = "file locations are controlled by the service"
+NETWORK = "the service decides where a node listens"
+REPLICATION = "replication is managed through the replication API"
+CLUSTER = "clustering is managed through the clusters API"
+LIBRARIES = "loading plugins would run arbitrary code on the node"
+LOGGING = "server logs are collected by the service"
+TLS = "TLS material is managed by the service"
+
+EXCLUDED = {
+    "basedir": LOCATIONS,
+    "bind_address": NETWORK,
+    "binlog_format": REPLICATION,
+    "character_sets_dir": LOCATIONS,
+    "datadir": LOCATIONS,
+    "general_log_file": LOGGING,
+    "gtid_domain_id": REPLICATION,
+    "gtid_ignore_duplicates": REPLICATION,
+    "gtid_strict_mode": REPLICATION,
+    "init_file": "the service uses the init file to set up its own account",
+    "init_slave": REPLICATION,
+    "innodb_data_file_path": LOCATIONS,
+    "innodb_data_home_dir": LOCATIONS,
+    "innodb_log_group_home_dir": LOCATIONS,
+    "innodb_temp_data_file_path": LOCATIONS,
+    "innodb_tmpdir": LOCATIONS,
+    "innodb_undo_directory": LOCATIONS,
+    "lc_messages_dir": LOCATIONS,
+    "local_infile": "reading files of the node would bypass the sandbox",
+    "log_bin": REPLICATION,
+    "log_bin_basename": REPLICATION,
+    "log_bin_index": REPLICATION,
+    "log_error": LOGGING,
+    "log_slave_updates": REPLICATION,
+    "pid_file": LOCATIONS,
+    "plugin_dir": LIBRARIES,
+    "plugin_maturity": LIBRARIES,
+    "port": "the service allocates the node's port",
+    "read_only": REPLICATION,
+    "relay_log": REPLICATION,
+    "relay_log_basename": REPLICATION,
+    "relay_log_index": REPLICATION,
+    "relay_log_info_file": REPLICATION,
+    "report_host": REPLICATION,
+    "report_password": REPLICATION,
+    "report_port": REPLICATION,
+    "report_user": REPLICATION,
+    "secure_file_priv": LOCATIONS,
+    "server_id": REPLICATION,
+    "skip_name_resolve": NETWORK,
+    "skip_networking": NETWORK,
+    "slow_query_log_file": LOGGING,
+    "socket": LOCATIONS,
+    "tmpdir": LOCATIONS,
+    "tls_version": TLS,
+    "user": "node processes run as the service's unprivileged user",
+}
+PREFIXES = [
+    ("wsrep_", CLUSTER),
+    ("ssl_", TLS),
+    ("master_", REPLICATION),
+    ("slave_", REPLICATION),
+    ("rpl_semi_sync_", REPLICATION),
+]
+NOT_AN_OPTION = "not a server option: a value could not be kept across restarts"
+SESSION_ONLY = "a session variable: it has no server-wide value"
+READ_ONLY = "read-only: fixed when the server was built or started"
+BYTES = re.compile(r"(_size|_buffer|_packet|_bytes|_memory|buffer_pool_chunk_size)$|_size_")
+COLUMNS = ["VARIABLE_NAME", "VARIABLE_TYPE", "NUMERIC_MIN_VALUE", "NUMERIC_MAX_VALUE",
+           "ENUM_VALUE_LIST", "DEFAULT_VALUE", "READ_ONLY", "VARIABLE_SCOPE",
+           "COMMAND_LINE_ARGUMENT", "VARIABLE_COMMENT"]
+I64_MAX = (1 << 63) - 1
+
+
+def fresh_server(tmp):
+    """Starts mariadbd with nothing but a data directory; returns (process, socket)."""
+    data, sock = os.path.join(tmp, "data"), os.path.join(tmp, "mysqld.sock")
+    root = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", *root,
+                    "--auth-root-authentication-method=socket", "--skip-test-db"],
+                   check=True, capture_output=True)
+    server = subprocess.Popen(["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={sock}",
+                               "--skip-networking", f"--pid-file={tmp}/mysqld.pid", *root],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        if subprocess.run(["mariadb-admin", "--no-defaults", f"--socket={sock}", "-uroot", "ping"],
+                          capture_output=True).returncode == 0:
+            return server, sock
+        time.sleep(0.1)
+    server.kill()
+    sys.exit("mariadbd did not start")
+
+
+def variables(sock):
+    query = ("SELECT " + ", ".join(f"IFNULL({c}, '\\\\N')" for c in COLUMNS) +
+             " FROM information_schema.SYSTEM_VARIABLES")
+    out = subprocess.run(["mariadb", "--no-defaults", f"--socket={sock}", "-uroot", "-N", "-B", "-r",
+                          "-e", query], capture_output=True, text=True, check=True).stdout
+    rows = [dict(zip(COLUMNS, line.split("\t"))) for line in out.splitlines() if line]
+    for row in rows:
+        row["VARIABLE_NAME"] = row["VARIABLE_NAME"].lower()
+    return sorted(rows, key=lambda row: row["VARIABLE_NAME"].encode())
+
+
+def version():
+    out = subprocess.run(["mariadbd", "--version"], capture_output=True, text=True).stdout
+    return re.search(r"Ver (\d+\.\d+\.\d+)", out).group(1)
+
+
+def rust_str(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def clamp(text):
+    return str(max(-I64_MAX - 1, min(I64_MAX, int(float(text)))))
+
+
+def describe(row):
+    kind, name = row["VARIABLE_TYPE"], row["VARIABLE_NAME"]
+    if kind == "BOOLEAN":
+        return "Boolean", "Range::None", [], None
+    if kind == "ENUM":
+        return "Enumeration", "Range::None", row["ENUM_VALUE_LIST"].split(","), None
+    if kind in ("SET", "FLAGSET", "VARCHAR"):
+        return "Text", "Range::None", [], None
+    if kind == "DOUBLE":
+        rng = f"Range::Float({float(row['NUMERIC_MIN_VALUE'])!r}, {float(row['NUMERIC_MAX_VALUE'])!r})"
+        return "Float", rng, [], None
+    if kind.startswith(("INT", "BIGINT")):
+        rng = f"Range::Int({clamp(row['NUMERIC_MIN_VALUE'])}, {clamp(row['NUMERIC_MAX_VALUE'])})"
+        if BYTES.search(name):
+            return "Size", rng, [], "B"
+        return "Integer", rng, [], None
+    sys.exit(f"unknown VARIABLE_TYPE {kind} for {name}")
+
+
+def exclusion(row):
+    name = row["VARIABLE_NAME"]
+    if name in EXCLUDED:
+        return EXCLUDED[name]
+    for prefix, reason in PREFIXES:
+        if name.startswith(prefix):
+            return reason
+    if row["VARIABLE_SCOPE"] == "SESSION ONLY":
+        return SESSION_ONLY
+    if row["COMMAND_LINE_ARGUMENT"] == "\\N":
+        return READ_ONLY if row["READ_ONLY"] == "YES" else NOT_AN_OPTION
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    full_version = version()
+    major_minor = ".".join(full_version.split(".")[:2])
+    out_path = args.out or os.path.join(os.path.dirname(__file__), "..", "src",
+                                        f"catalog_{major_minor.replace('.', '_')}.rs")
+
+    tmp = tempfile.mkdtemp(prefix="mariadb-catalog-")
+    server = None
+    try:
+        server, sock = fresh_server(tmp)
+        rows = variables(sock)
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    params, excluded = [], []
+    for row in rows:
+        reason = exclusion(row)
+        if reason:
+            excluded.append((row["VARIABLE_NAME"], reason))
+        else:
+            params.append(row)
+
+    out = [
+        f"// @generated by plugins/mariadb/catalog/generate.py from MariaDB {full_version}.",
+        "// Do not edit: run `python3 plugins/mariadb/catalog/generate.py` and commit the result.",
+        "",
+        "use drover_driver_sdk::catalog::{Catalog, Excluded, Kind, Param, Range};",
+        "",
+        "use crate::units::UNITS;",
+        "",
+        f"/// MariaDB {major_minor}: {len(params)} parameters users may set, {len(excluded)} the service controls.",
+        "pub static CATALOG: Catalog = Catalog {",
+        "    datastore: \"mariadb\",",
+        f"    version: {rust_str(major_minor)},",
+        "    params: PARAMS,",
+        "    excluded: EXCLUDED,",
+        "    units: &UNITS,",
+        "    booleans: (\"ON\", \"OFF\"),",
+        "};",
+        "",
+        "static PARAMS: &[Param] = &[",
+    ]
+    for row in params:
+        kind, rng, allowed, unit = describe(row)
+        default = "None" if row["DEFAULT_VALUE"] == "\\N" else f"Some({rust_str(row['DEFAULT_VALUE'])})"
+        out += [
+            "    Param {",
+            f"        name: {rust_str(row['VARIABLE_NAME'])},",
+            f"        kind: Kind::{kind},",
+            f"        range: {rng},",
+            f"        allowed: &[{', '.join(rust_str(v) for v in allowed)}],",
+            f"        unit: {'Some(' + rust_str(unit) + ')' if unit else 'None'},",
+            f"        dynamic: {'true' if row['READ_ONLY'] == 'NO' else 'false'},",
+            f"        default: {default},",
+            f"        description: {rust_str(row['VARIABLE_COMMENT'])},",
+            "    },",
+        ]
+    out += ["];", "", "static EXCLUDED: &[Excluded] = &["]
+    for name, reason in excluded:
+        out += ["    Excluded {", f"        name: {rust_str(name)},", f"        reason: {rust_str(reason)},", "    },"]
+    out += ["];", ""]
+    with open(out_path, "w") as f:
+        f.write("\n".join(out))
+    print(f"{out_path}: {len(params)} parameters, {len(excluded)} excluded")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+//! Running a MariaDB node.
+//!
+//! Node directory layout: `my.cnf` (server options, rendered on every change), `client.cnf`
+//! (Drover's own account and password, 0600, written at initialisation), `init.sql` (run by
+//! the server at every start: it creates Drover's account if it is missing, so the driver can
+//! never lock itself out), `data/` (the data directory), `run/` (socket and pid file).
+//! Binary logs are on from the first start (GTID, row format), so any node can become a
+//! replication source without a restart.
+
+use drover_driver_sdk::catalog::plain;
+use drover_driver_sdk::lifecycle::{
+    Command, Health, HealthStatus, PrepareRequest, Readiness, ServiceFile, ServiceSpec, StopSignal,
+};
+use drover_driver_sdk::prelude::*;
+use drover_driver_sdk::secrets;
+
+use crate::{accounts, sql};
+
+/// The account Drover administers the server with.
+pub const ADMIN: &str = "drover";
+
+/// InnoDB's buffer pool: half the flavor's memory, at least 32 MiB.
+pub fn buffer_pool_mb(ram_mb: u32) -> u32 {
+    (ram_mb / 2).max(32)
+}
+
+/// Drover's server options, before the configuration group's values.
+fn defaults(context: &NodeContext) -> Vec<(String, String)> {
+    let dir = &context.directory;
+    vec![
+        ("datadir".into(), format!("{dir}/data")),
+        ("socket".into(), format!("{dir}/run/mysqld.sock")),
+        ("pid-file".into(), format!("{dir}/run/mysqld.pid")),
+        ("port".into(), context.address.port.to_string()),
+        ("bind-address".into(), "127.0.0.1".into()),
+        ("skip-name-resolve".into(), "ON".into()),
+        ("server_id".into(), context.serial.to_string()),
+        ("log_bin".into(), "mysql-bin".into()),
+        ("log_slave_updates".into(), "ON".into()),
+        ("binlog_format".into(), "ROW".into()),
+        ("gtid_strict_mode".into(), "ON".into()),
+        ("character_set_server".into(), "utf8mb4".into()),
+        ("collation_server".into(), "utf8mb4_general_ci".into()),
+        (
+            "innodb_buffer_pool_size".into(),
+            format!("{}M", buffer_pool_mb(context.flavor.ram_mb)),
+        ),
+    ]
+}
+
+/// my.cnf: Drover's options, then the group's values (the last occurrence wins).
+pub fn render_conf(context: &NodeContext) -> String {
+    let mut text = String::from(
+        "# Rendered by Drover's MariaDB driver; rewritten on every change.\n[mysqld]\n",
+    );
+    for (name, value) in defaults(context) {
+        text.push_str(&format!("{name} = {value}\n"));
+    }
+    if !context.settings.is_empty() {
+        text.push_str("# Configuration group\n");
+        for setting in &context.settings {
+            let value = plain(&setting.value);
+            let value = if value.contains(|c: char| c.is_whitespace() || c == '#' || c == '"') {
+                format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                value
+            };
+            text.push_str(&format!("{} = {value}\n", setting.name));
+        }
+    }
+    text
+}
+
+/// `lifecycle.render-service`.
+pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
+    let dir = &context.directory;
+    Ok(ServiceSpec {
+        directories: vec!["data".into(), "run".into()],
+        files: vec![ServiceFile {
+            path: "my.cnf".into(),
+            contents: render_conf(context),
+            mode: 0o600,
+        }],
+        // --defaults-file must come first, or the packaged /etc/mysql files are read too.
+        // The init file is given here, not in my.cnf, so mariadb-install-db (which reads my.cnf)
+        // never runs it against a data directory without system tables.
+        run: Command {
+            argv: vec![
+                "mariadbd".into(),
+                format!("--defaults-file={dir}/my.cnf"),
+                format!("--init-file={dir}/init.sql"),
+            ],
+            env: vec![],
+        },
+        readiness: Readiness::Exec(Command {
+            argv: vec![
+                "mariadb-admin".into(),
+                format!("--defaults-file={dir}/client.cnf"),
+                "--connect-timeout=2".into(),
+                "ping".into(),
+            ],
+            env: vec![],
+        }),
+        stop_signal: StopSignal::Term,
+        stop_timeout_ms: 60_000,
+        start_timeout_ms: 120_000,
+    })
+}
+
+/// `lifecycle.initialize`: Drover's account files, then the system tables.
+pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
+    let dir = &context.directory;
+    if node.read_text("client.cnf")?.is_none() {
+        let password = secrets::password(32)?;
+        let client = format!(
+            "[client]\nuser = {ADMIN}\npassword = {password}\nsocket = {dir}/run/mysqld.sock\n"
+        );
+        node.write_text("client.cnf", &client, 0o600)?;
+        let init = format!(
+            "CREATE USER IF NOT EXISTS {admin} IDENTIFIED BY {password};\n\
+             GRANT ALL PRIVILEGES ON *.* TO {admin} WITH GRANT OPTION;\n\
+             ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n",
+            admin = sql::account(ADMIN, "localhost"),
+            password = sql::literal(&password),
+        );
+        node.write_text("init.sql", &init, 0o600)?;
+    }
+    if node.exists("data/mysql").map_err(DriverError::Failed)? {
+        return Ok(());
+    }
+    node.remove("data").map_err(DriverError::Failed)?;
+    node.run_ok(
+        &[
+            "mariadb-install-db",
+            &format!("--defaults-file={dir}/my.cnf"),
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        None,
+    )?;
+    Ok(())
+}
+
+/// `lifecycle.prepare`: the requested databases, then users with their access.
+pub fn prepare(node: &Node, request: PrepareRequest) -> DriverResult<()> {
+    accounts::create_databases(node, request.databases)?;
+    accounts::create_users(node, request.users)
+}
+
+/// `lifecycle.check-health`.
+pub fn check_health(node: &Node) -> DriverResult<Health> {
+    match sql::run(node, "SELECT 1;") {
+        Ok(_) => Ok(Health {
+            status: HealthStatus::Healthy,
+            message: "accepting queries".into(),
+        }),
+        Err(DriverError::NotReady(message)) => Ok(Health {
+            status: HealthStatus::Starting,
+            message,
+        }),
+        Err(error) => Ok(Health {
+            status: HealthStatus::Unhealthy,
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// `lifecycle.effective-configuration`.
+pub fn effective_configuration(context: &NodeContext) -> Vec<(String, String)> {
+    let mut values = defaults(context);
+    for setting in &context.settings {
+        let value = plain(&setting.value);
+        match values.iter_mut().find(|(name, _)| *name == setting.name) {
+            Some(entry) => entry.1 = value,
+            None => values.push((setting.name.clone(), value)),
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drover_driver_sdk::{Endpoint, Flavor, NodeRole};
+
+    fn context(ram_mb: u32) -> NodeContext {
+        NodeContext {
+            datastore_version: "10.11".into(),
+            node_id: "i".into(),
+            serial: 9,
+            directory: "/s/nodes/n9".into(),
+            address: Endpoint {
+                host: "127.0.0.1".into(),
+                port: 21009,
+            },
+            flavor: Flavor {
+                id: "2".into(),
+                name: "small".into(),
+                ram_mb,
+                vcpus: 1,
+            },
+            volume_gb: 1,
+            settings: vec![Setting {
+                name: "sql_mode".into(),
+                value: Value::Text("STRICT_ALL_TABLES".into()),
+            }],
+            role: NodeRole::Standalone,
+        }
+    }
+
+    #[test]
+    fn the_configuration_has_identity_memory_and_binary_logs() {
+        let conf = render_conf(&context(512));
+        assert!(conf.starts_with(
+            "# Rendered by Drover's MariaDB driver; rewritten on every change.\n[mysqld]\n"
+        ));
+        // A unique server id from the node's serial, and GTID binary logs from the start.
+        assert!(conf.contains("server_id = 9\n") && conf.contains("log_bin = mysql-bin\n"));
+        // Half of 512 MiB for InnoDB.
+        assert!(conf.contains("innodb_buffer_pool_size = 256M\n"), "{conf}");
+        assert!(conf.contains("socket = /s/nodes/n9/run/mysqld.sock\n"));
+        assert!(conf.ends_with("sql_mode = STRICT_ALL_TABLES\n"));
+        // The server is started with its own options file only.
+        let spec = render_service(&context(512)).unwrap();
+        assert_eq!(
+            spec.run.argv,
+            [
+                "mariadbd",
+                "--defaults-file=/s/nodes/n9/my.cnf",
+                "--init-file=/s/nodes/n9/init.sql"
+            ]
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Drover's PostgreSQL driver: a WebAssembly component implementing the `drover:driver`
+//! contract for PostgreSQL 15.
+//!
+//! Module map: `manifest`, `lifecycle` (postgresql.conf, pg_hba.conf, initdb, health),
+//! `accounts` (databases, users, access, root), `sql` (quoting and psql).
+
+mod accounts;
+mod lifecycle;
+mod manifest;
+mod sql;
+
+use drover_driver_sdk::accounts::{Credentials, UserUpdate};
+use drover_driver_sdk::lifecycle::{Health, PrepareRequest, ServiceSpec};
+use drover_driver_sdk::prelude::*;
+
+/// The PostgreSQL driver.
+pub struct Postgresql;
+
+impl Driver for Postgresql {
+    fn manifest() -> DriverManifest {
+        manifest::manifest()
+    }
+
+    fn render_service(context: NodeContext) -> DriverResult<ServiceSpec> {
+        lifecycle::render_service(&context)
+    }
+
+    fn initialize(node: &Node, context: NodeContext) -> DriverResult<()> {
+        lifecycle::initialize(node, &context)
+    }
+
+    fn prepare(node: &Node, _context: NodeContext, request: PrepareRequest) -> DriverResult<()> {
+        lifecycle::prepare(node, request)
+    }
+
+    fn check_health(node: &Node, _context: NodeContext) -> DriverResult<Health> {
+        lifecycle::check_health(node)
+    }
+
+    fn effective_configuration(context: NodeContext) -> DriverResult<Vec<(String, String)>> {
+        Ok(lifecycle::effective_configuration(&context))
+    }
+
+    fn validate_databases(
+        _version: String,
+        databases: Vec<Database>,
+    ) -> DriverResult<Vec<Database>> {
+        accounts::validate_databases(databases)
+    }
+
+    fn validate_users(_version: String, users: Vec<User>) -> DriverResult<Vec<User>> {
+        accounts::validate_users(users)
+    }
+
+    fn create_databases(node: &Node, databases: Vec<Database>) -> DriverResult<()> {
+        accounts::create_databases(node, databases)
+    }
+
+    fn list_databases(node: &Node) -> DriverResult<Vec<Database>> {
+        accounts::list_databases(node)
+    }
+
+    fn delete_database(node: &Node, name: String) -> DriverResult<()> {
+        accounts::delete_database(node, &name)
+    }
+
+    fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
+        accounts::create_users(node, users)
+    }
+
+    fn list_users(node: &Node) -> DriverResult<Vec<User>> {
+        accounts::list_users(node)
+    }
+
+    fn get_user(node: &Node, name: String, _host: Option<String>) -> DriverResult<User> {
+        accounts::get_user(node, &name)
+    }
+
+    fn delete_user(node: &Node, name: String, _host: Option<String>) -> DriverResult<()> {
+        accounts::delete_user(node, &name)
+    }
+
+    fn update_user(
+        node: &Node,
+        name: String,
+        _host: Option<String>,
+        update: UserUpdate,
+    ) -> DriverResult<()> {
+        accounts::update_user(node, &name, update)
+    }
+
+    fn grant_access(
+        node: &Node,
+        name: String,
+        _host: Option<String>,
+        databases: Vec<String>,
+    ) -> DriverResult<()> {
+        accounts::grant_access(node, &name, databases)
+    }
+
+    fn revoke_access(
+        node: &Node,
+        name: String,
+        _host: Option<String>,
+        database: String,
+    ) -> DriverResult<()> {
+        accounts::revoke_access(node, &name, &database)
+    }
+
+    fn list_access(node: &Node, name: String, _host: Option<String>) -> DriverResult<Vec<String>> {
+        accounts::list_access(node, &name)
+    }
+
+    fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Credentials> {
+        accounts::enable_root(node, password)
+    }
+
+    fn disable_root(node: &Node) -> DriverResult<()> {
+        accounts::disable_root(node)
+    }
+
+    fn root_enabled(node: &Node) -> DriverResult<bool> {
+        accounts::root_enabled(node)
+    }
+}
+
+drover_driver_sdk::export_driver!(Postgresql);

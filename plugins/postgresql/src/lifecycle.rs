@@ -1,0 +1,278 @@
+//! Running a PostgreSQL node.
+//!
+//! Node directory layout: `postgresql.conf` and `pg_hba.conf` (rendered on every change, kept
+//! outside the data directory so that base backups and rewinds never copy a node's identity),
+//! `data/` (PGDATA, made by initdb), `run/` (the Unix socket).
+
+use drover_driver_sdk::catalog::plain;
+use drover_driver_sdk::lifecycle::{
+    Command, Health, HealthStatus, PrepareRequest, Readiness, ServiceFile, ServiceSpec, StopSignal,
+};
+use drover_driver_sdk::prelude::*;
+
+use crate::{accounts, sql};
+
+/// Memory settings sized from the flavor, in MiB: shared_buffers a quarter of the memory (the
+/// usual starting point), effective_cache_size three quarters, work_mem and
+/// maintenance_work_mem small fractions with floors.
+pub fn memory(ram_mb: u32) -> Vec<(&'static str, String)> {
+    let ram = u64::from(ram_mb.max(64));
+    vec![
+        ("shared_buffers", format!("{}MB", (ram / 4).max(16))),
+        (
+            "effective_cache_size",
+            format!("{}MB", (ram * 3 / 4).max(32)),
+        ),
+        ("work_mem", format!("{}MB", (ram / 64).max(4))),
+        (
+            "maintenance_work_mem",
+            format!("{}MB", (ram / 16).clamp(16, 2048)),
+        ),
+    ]
+}
+
+/// Drover's settings, before the configuration group's values.
+fn defaults(context: &NodeContext) -> Vec<(String, String)> {
+    let dir = &context.directory;
+    let mut values: Vec<(String, String)> = vec![
+        ("listen_addresses".into(), "'127.0.0.1'".into()),
+        ("port".into(), context.address.port.to_string()),
+        (
+            "unix_socket_directories".into(),
+            sql::literal(&sql::socket_dir(dir)),
+        ),
+        ("unix_socket_permissions".into(), "0700".into()),
+        (
+            "hba_file".into(),
+            sql::literal(&format!("{dir}/pg_hba.conf")),
+        ),
+        ("max_connections".into(), "100".into()),
+        ("password_encryption".into(), "'scram-sha-256'".into()),
+        ("logging_collector".into(), "off".into()),
+        ("log_destination".into(), "'stderr'".into()),
+        ("wal_level".into(), "replica".into()),
+        ("max_wal_senders".into(), "10".into()),
+        ("max_replication_slots".into(), "10".into()),
+        ("wal_log_hints".into(), "on".into()),
+        ("hot_standby".into(), "on".into()),
+        ("dynamic_shared_memory_type".into(), "posix".into()),
+    ];
+    values.extend(
+        memory(context.flavor.ram_mb)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    values
+}
+
+/// A value as postgresql.conf wants it: numbers and plain words as they are, anything else
+/// quoted.
+fn render_value(value: &Value) -> String {
+    let text = plain(value);
+    let bare = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
+    if bare { text } else { sql::literal(&text) }
+}
+
+/// postgresql.conf: Drover's defaults, then the group's values (the last occurrence wins).
+pub fn render_conf(context: &NodeContext) -> String {
+    let mut text =
+        String::from("# Rendered by Drover's PostgreSQL driver; rewritten on every change.\n");
+    for (name, value) in defaults(context) {
+        text.push_str(&format!("{name} = {value}\n"));
+    }
+    if !context.settings.is_empty() {
+        text.push_str("# Configuration group\n");
+        for setting in &context.settings {
+            text.push_str(&format!(
+                "{} = {}\n",
+                setting.name,
+                render_value(&setting.value)
+            ));
+        }
+    }
+    text
+}
+
+/// pg_hba.conf: the socket trusts whoever reaches it (only the node's user can); TCP needs a
+/// password.
+pub fn render_hba() -> String {
+    "# Rendered by Drover's PostgreSQL driver.\n\
+     local   all           all                    trust\n\
+     host    all           all    127.0.0.1/32    scram-sha-256\n\
+     host    replication   all    127.0.0.1/32    scram-sha-256\n"
+        .into()
+}
+
+/// `lifecycle.render-service`.
+pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
+    let dir = &context.directory;
+    Ok(ServiceSpec {
+        directories: vec!["data".into(), "run".into()],
+        files: vec![
+            ServiceFile {
+                path: "postgresql.conf".into(),
+                contents: render_conf(context),
+                mode: 0o600,
+            },
+            ServiceFile {
+                path: "pg_hba.conf".into(),
+                contents: render_hba(),
+                mode: 0o600,
+            },
+        ],
+        run: Command {
+            argv: vec![
+                "postgres".into(),
+                "-D".into(),
+                format!("{dir}/data"),
+                "-c".into(),
+                format!("config_file={dir}/postgresql.conf"),
+            ],
+            env: vec![],
+        },
+        readiness: Readiness::Exec(Command {
+            argv: vec![
+                "pg_isready".into(),
+                "-q".into(),
+                "-h".into(),
+                sql::socket_dir(dir),
+                "-p".into(),
+                context.address.port.to_string(),
+            ],
+            env: vec![],
+        }),
+        // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, nothing is lost.
+        stop_signal: StopSignal::Interrupt,
+        stop_timeout_ms: 60_000,
+        start_timeout_ms: 120_000,
+    })
+}
+
+/// `lifecycle.initialize`: initdb, unless the data directory is already a cluster.
+pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
+    if node
+        .exists("data/PG_VERSION")
+        .map_err(DriverError::Failed)?
+    {
+        return Ok(());
+    }
+    // A half-made data directory from an interrupted attempt goes first.
+    node.remove("data").map_err(DriverError::Failed)?;
+    let data = format!("{}/data", context.directory);
+    node.run_ok(
+        &[
+            "initdb",
+            "-D",
+            &data,
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--data-checksums",
+        ],
+        None,
+    )?;
+    Ok(())
+}
+
+/// `lifecycle.prepare`: the requested databases, then users with their access.
+pub fn prepare(node: &Node, request: PrepareRequest) -> DriverResult<()> {
+    accounts::create_databases(node, request.databases)?;
+    accounts::create_users(node, request.users)
+}
+
+/// `lifecycle.check-health`.
+pub fn check_health(node: &Node) -> DriverResult<Health> {
+    match sql::run(node, "postgres", "SELECT pg_is_in_recovery();") {
+        Ok(_) => Ok(Health {
+            status: HealthStatus::Healthy,
+            message: "accepting queries".into(),
+        }),
+        Err(DriverError::NotReady(message)) => Ok(Health {
+            status: HealthStatus::Starting,
+            message,
+        }),
+        Err(error) => Ok(Health {
+            status: HealthStatus::Unhealthy,
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// `lifecycle.effective-configuration`.
+pub fn effective_configuration(context: &NodeContext) -> Vec<(String, String)> {
+    let mut values: Vec<(String, String)> = defaults(context)
+        .into_iter()
+        .map(|(k, v)| (k, v.trim_matches('\'').to_string()))
+        .collect();
+    for setting in &context.settings {
+        let value = plain(&setting.value);
+        match values.iter_mut().find(|(name, _)| *name == setting.name) {
+            Some(entry) => entry.1 = value,
+            None => values.push((setting.name.clone(), value)),
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drover_driver_sdk::{Endpoint, Flavor, NodeRole};
+
+    fn context(ram_mb: u32, settings: Vec<Setting>) -> NodeContext {
+        NodeContext {
+            datastore_version: "15".into(),
+            node_id: "i".into(),
+            serial: 3,
+            directory: "/s/nodes/n3".into(),
+            address: Endpoint {
+                host: "127.0.0.1".into(),
+                port: 21003,
+            },
+            flavor: Flavor {
+                id: "3".into(),
+                name: "medium".into(),
+                ram_mb,
+                vcpus: 2,
+            },
+            volume_gb: 1,
+            settings,
+            role: NodeRole::Standalone,
+        }
+    }
+
+    #[test]
+    fn the_configuration_sizes_memory_and_keeps_paths_outside_the_data_directory() {
+        let conf = render_conf(&context(
+            1024,
+            vec![Setting {
+                name: "work_mem".into(),
+                value: Value::Text("64MB".into()),
+            }],
+        ));
+        // A quarter of 1 GiB.
+        assert!(conf.contains("shared_buffers = 256MB\n"), "{conf}");
+        assert!(conf.contains("port = 21003\n"));
+        assert!(conf.contains("unix_socket_directories = '/s/nodes/n3/run'\n"));
+        assert!(conf.contains("hba_file = '/s/nodes/n3/pg_hba.conf'\n"));
+        // The group's value comes last, so it wins.
+        assert!(conf.ends_with("work_mem = 64MB\n"), "{conf}");
+    }
+
+    #[test]
+    fn values_that_are_not_plain_words_are_quoted() {
+        assert_eq!(
+            render_value(&Value::Text("'$user', public".into())),
+            "'''$user'', public'"
+        );
+        assert_eq!(render_value(&Value::Integer(200)), "200");
+        assert_eq!(render_value(&Value::Text("on".into())), "on");
+    }
+}
