@@ -116,10 +116,13 @@ pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
             "[client]\nuser = {ADMIN}\npassword = {password}\nsocket = {dir}/run/mysqld.sock\n"
         );
         node.write_text("client.cnf", &client, 0o600)?;
+        // install-db's password-less 'root'@'127.0.0.1' would shadow 'root'@'%' (root enable)
+        // for every TCP login; the anonymous account is not wanted either.
         let init = format!(
             "CREATE USER IF NOT EXISTS {admin} IDENTIFIED BY {password};\n\
              GRANT ALL PRIVILEGES ON *.* TO {admin} WITH GRANT OPTION;\n\
-             ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n",
+             ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n\
+             DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', ''@'localhost';\n",
             admin = sql::account(ADMIN, "localhost"),
             password = sql::literal(&password),
         );

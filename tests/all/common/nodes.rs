@@ -1,0 +1,164 @@
+//! Looking at instances from outside: waiting for statuses, finding node directories and
+//! server processes.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::api::Client;
+use super::server::Server;
+
+/// Polls an instance until its status is `want`; fails early on ERROR (unless wanted) with the
+/// fault and the server's log.
+#[track_caller]
+pub fn wait_status(
+    server: &Server,
+    client: &Client,
+    id: &str,
+    want: &str,
+    timeout: Duration,
+) -> Value {
+    let started = Instant::now();
+    let mut last = Value::Null;
+    while started.elapsed() < timeout {
+        let reply = client.get(&format!("instances/{id}"));
+        if reply.status == 200 {
+            last = reply.body["instance"].clone();
+            let status = last["status"].as_str().unwrap_or("");
+            if status == want {
+                return last;
+            }
+            if status == "ERROR" && want != "ERROR" {
+                panic!(
+                    "instance {id} went to ERROR waiting for {want}: {last}\n--- server log ---\n{}",
+                    tail(&server.log_text(), 60)
+                );
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "instance {id} did not reach {want} within {timeout:?}; last: {last}\n--- server log ---\n{}",
+        tail(&server.log_text(), 60)
+    );
+}
+
+/// Polls until the instance is gone (404).
+#[track_caller]
+pub fn wait_gone(server: &Server, client: &Client, id: &str, timeout: Duration) {
+    let started = Instant::now();
+    while started.elapsed() < timeout {
+        if client.get(&format!("instances/{id}")).status == 404 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "instance {id} was not deleted within {timeout:?}\n--- server log ---\n{}",
+        tail(&server.log_text(), 60)
+    );
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The port an instance listens on.
+pub fn port(instance: &Value) -> u16 {
+    instance["addresses"][0]["port"]
+        .as_u64()
+        .expect("the instance view has a port") as u16
+}
+
+/// The node directory of the instance listening on `port`: the one whose service mentions it.
+pub fn node_dir(server: &Server, port: u16) -> PathBuf {
+    let nodes = server.state_dir().join("nodes");
+    for entry in std::fs::read_dir(&nodes).unwrap().flatten() {
+        let dir = entry.path();
+        for file in std::fs::read_dir(&dir).unwrap().flatten() {
+            if file.path().is_file()
+                && std::fs::read_to_string(file.path()).is_ok_and(|text| {
+                    text.contains(&format!("port {port}\n"))
+                        || text.contains(&format!("port = {port}\n"))
+                        || text.contains(&format!("port={port}\n"))
+                })
+            {
+                return dir;
+            }
+        }
+        if std::fs::read_to_string(dir.join(".drover/service.json"))
+            .is_ok_and(|text| text.contains(&format!("\"{port}\"")))
+        {
+            return dir;
+        }
+    }
+    panic!("no node directory mentions port {port}");
+}
+
+fn cwd_under(pid: u32, dir: &Path) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
+}
+
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The server processes of a node: processes working in its directory whose parent does not
+/// (so PostgreSQL's backends are not counted again).
+pub fn server_processes(dir: &Path) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| cwd_under(*pid, &dir))
+        .filter(|pid| parent(*pid).is_none_or(|ppid| !cwd_under(ppid, &dir)))
+        .collect()
+}
+
+/// Runs a datastore client and returns its standard output, trimmed.
+#[track_caller]
+pub fn run(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+        + String::from_utf8_lossy(&output.stderr).trim()
+}
+
+/// A project's quota line for `resource`, as (in use, reserved), read through the management API.
+#[track_caller]
+pub fn usage(client: &Client, resource: &str) -> (i64, i64) {
+    let quotas = client
+        .get(&format!("mgmt/quotas/{}", client.project))
+        .expect(200);
+    let line = quotas["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["resource"] == resource)
+        .unwrap_or_else(|| panic!("no quota line for {resource}: {quotas}"))
+        .clone();
+    (
+        line["in_use"].as_i64().unwrap(),
+        line["reserved"].as_i64().unwrap(),
+    )
+}
+
+/// The `name` of every item of the list under `key` (databases, users).
+pub fn names(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect()
+}
