@@ -1,0 +1,652 @@
+//! The control plane's API over real HTTP against the `drover` binary, on SQLite and on
+//! PostgreSQL: versions, auth, policy, flavors, datastores and their registration, quotas and
+//! limits, driver management, pagination, and every error code in Trove's envelope.
+
+use serde_json::{Value, json};
+
+use crate::common::api::{Client, admin_token, token};
+use crate::common::db::TestDb;
+use crate::common::server::{Options, Server};
+
+/// A server on the given database with the tokens a test needs.
+pub struct Setup {
+    /// The server.
+    pub server: Server,
+    /// An admin of project "admin".
+    pub admin: Client,
+    /// A member of project "p1".
+    pub member: Client,
+    _db: Option<TestDb>,
+}
+
+impl Setup {
+    /// Starts a server in token mode on `db` (None: SQLite) with extra arguments.
+    pub fn start(db: Option<TestDb>, extra: &[&str]) -> Setup {
+        let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        if let Some(db) = &db {
+            args.extend(["--database-url".to_string(), db.url.clone()]);
+        }
+        let server = Server::start(Options {
+            args,
+            ..Default::default()
+        });
+        let admin = Client::new(&server.base, "p1", Some(&admin_token(server.state_dir())));
+        let member = Client::new(
+            &server.base,
+            "p1",
+            Some(&token(server.state_dir(), "p1", "member")),
+        );
+        Setup {
+            server,
+            admin,
+            member,
+            _db: db,
+        }
+    }
+}
+
+/// Defines `<name>::sqlite` and `<name>::postgres`, each running `$body` against a fresh server.
+macro_rules! on_both {
+    ($name:ident, |$setup:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            fn run($setup: &Setup) $body
+
+            #[test]
+            fn sqlite() {
+                run(&Setup::start(None, &[]));
+            }
+
+            #[test]
+            fn postgres() {
+                run(&Setup::start(Some(TestDb::postgres()), &[]));
+            }
+        }
+    };
+}
+
+on_both!(version_documents_and_the_openapi_document, |setup| {
+    let client = &setup.member;
+    let versions = client.get("/").expect(200);
+    assert_eq!(versions["versions"][0]["id"], "v1.0");
+    let version = client.get("/v1.0").expect(200);
+    assert_eq!(version["version"]["status"], "CURRENT");
+    let openapi = client.get("/openapi.json").expect(200);
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert!(openapi["paths"]["/v1.0/{project_id}/instances"].is_object());
+    // Every response carries a request id.
+    let reply = client.get("flavors");
+    let id = reply
+        .headers
+        .get("x-openstack-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(!id.is_empty(), "no request id");
+});
+
+on_both!(
+    tokens_authenticate_and_keep_members_to_their_project,
+    |setup| {
+        // No token, or an unknown one: 401.
+        let anonymous = Client::new(&setup.server.base, "p1", None);
+        anonymous.get("flavors").error("unauthorized", 401);
+        Client::new(&setup.server.base, "p1", Some("not-a-token"))
+            .get("flavors")
+            .error("unauthorized", 401);
+        // A member uses its own project, not another's.
+        setup.member.get("instances").expect(200);
+        let message = setup
+            .member
+            .for_project("p2")
+            .get("instances")
+            .error("forbidden", 403);
+        assert!(message.contains("p1"), "{message}");
+        // An admin uses any project.
+        setup.admin.for_project("p2").get("instances").expect(200);
+        // The first start wrote the admin token readable by its owner only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(setup.server.state_dir().join("admin-token"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let tokens = std::fs::read_to_string(setup.server.state_dir().join("tokens.json")).unwrap();
+        assert!(
+            !tokens.contains(&admin_token(setup.server.state_dir())),
+            "the tokens file holds a token in clear"
+        );
+    }
+);
+
+on_both!(flavors_are_listed_shown_and_managed_by_admins, |setup| {
+    let flavors = setup.member.get("flavors").expect(200);
+    let small = flavors["flavors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "small")
+        .expect("the default flavors");
+    // Numeric ids are numbers, and str_id is always there.
+    assert_eq!(small["id"], 2);
+    assert_eq!(small["str_id"], "2");
+    assert_eq!(small["ram"], 512);
+    assert_eq!(
+        setup.member.get("flavors/2").expect(200)["flavor"]["name"],
+        "small"
+    );
+    setup.member.get("flavors/nope").error("itemNotFound", 404);
+    // Only admins define flavors.
+    let new = json!({"flavor": {"id": "big-1", "name": "big", "ram": 4096, "vcpus": 4}});
+    setup
+        .member
+        .post("mgmt/flavors", new.clone())
+        .error("forbidden", 403);
+    let created = setup.admin.post("mgmt/flavors", new.clone()).expect(200);
+    assert_eq!(
+        created["flavor"]["id"],
+        Value::Null,
+        "a non-numeric id is null, with str_id"
+    );
+    assert_eq!(created["flavor"]["str_id"], "big-1");
+    setup.admin.post("mgmt/flavors", new).error("conflict", 409);
+    setup.admin.delete("mgmt/flavors/big-1").expect(202);
+    setup.member.get("flavors/big-1").error("itemNotFound", 404);
+    // A method a route does not have.
+    setup.member.delete("flavors").error("badMethod", 405);
+});
+
+on_both!(
+    datastores_and_versions_are_listed_as_trove_lists_them,
+    |setup| {
+        let datastores = setup.member.get("datastores").expect(200);
+        let names: Vec<&str> = datastores["datastores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        for expected in ["mariadb", "postgresql", "redis"] {
+            assert!(names.contains(&expected), "{names:?}");
+        }
+        let redis = setup.member.get("datastores/redis").expect(200)["datastore"].clone();
+        let version_id = redis["versions"][0]["id"].as_str().unwrap().to_string();
+        assert_eq!(redis["default_version"], version_id);
+        // By id as by name.
+        let by_id = setup
+            .member
+            .get(&format!("datastores/{}", redis["id"].as_str().unwrap()))
+            .expect(200);
+        assert_eq!(by_id["datastore"]["name"], "redis");
+        let versions = setup.member.get("datastores/redis/versions").expect(200);
+        assert_eq!(versions["versions"][0]["name"], "7.0");
+        assert_eq!(
+            setup
+                .member
+                .get("datastores/redis/versions/7.0")
+                .expect(200)["version"]["id"],
+            version_id
+        );
+        assert_eq!(
+            setup
+                .member
+                .get(&format!("datastores/versions/{version_id}"))
+                .expect(200)["version"]["name"],
+            "7.0"
+        );
+        let flavors = setup
+            .member
+            .get("datastores/redis/versions/7.0/flavors")
+            .expect(200);
+        assert!(!flavors["flavors"].as_array().unwrap().is_empty());
+        setup
+            .member
+            .get("datastores/nothing")
+            .error("itemNotFound", 404);
+        setup
+            .member
+            .get("datastores/redis/versions/0.1")
+            .error("itemNotFound", 404);
+    }
+);
+
+on_both!(
+    datastore_versions_are_registered_through_the_management_api,
+    |setup| {
+        let register = json!({"version": {"datastore_name": "kv", "name": "1", "driver": {"name": "hostile", "version_requirement": "^1"},
+        "active": true, "default": true, "packages": ["kv-server"]}});
+        setup
+            .member
+            .post("mgmt/datastore-versions", register.clone())
+            .error("forbidden", 403);
+        let created = setup
+            .admin
+            .post("mgmt/datastore-versions", register.clone())
+            .expect(202)["version"]
+            .clone();
+        assert_eq!(created["datastore_name"], "kv");
+        assert_eq!(created["driver"]["version_requirement"], "^1");
+        assert_eq!(created["packages"], "kv-server");
+        assert_eq!(created["default"], true);
+        // The hostile driver is not loaded: the version says why.
+        assert!(
+            created["driver_problem"]
+                .as_str()
+                .unwrap()
+                .contains("not loaded"),
+            "{created}"
+        );
+        let message = setup
+            .admin
+            .post("mgmt/datastore-versions", register)
+            .error("badRequest", 400);
+        assert_eq!(message, "Datastore Version Already Exists.");
+        let id = created["id"].as_str().unwrap().to_string();
+        assert!(
+            setup.admin.get("mgmt/datastore-versions").expect(200)["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["id"] == id)
+        );
+        // Private, shared with p2 only: p1 no longer sees it, p2 does, admins do.
+        let patched = setup
+            .admin
+            .patch(
+                &format!("mgmt/datastore-versions/{id}"),
+                json!({"visibility": "private", "add_members": ["p2"]}),
+            )
+            .expect(202);
+        assert_eq!(patched["version"]["members"], json!(["p2"]));
+        setup.member.get("datastores/kv").error("itemNotFound", 404);
+        let p2 = Client::new(
+            &setup.server.base,
+            "p2",
+            Some(&token(setup.server.state_dir(), "p2", "member")),
+        );
+        assert_eq!(
+            p2.get("datastores/kv").expect(200)["datastore"]["versions"][0]["name"],
+            "1"
+        );
+        // Inactive versions are hidden from members too.
+        setup
+            .admin
+            .patch(
+                &format!("mgmt/datastore-versions/{id}"),
+                json!({"version": {"active": false}}),
+            )
+            .expect(202);
+        p2.get("datastores/kv").error("itemNotFound", 404);
+        // A bad requirement is refused.
+        let bad = setup.admin.patch(
+            &format!("mgmt/datastore-versions/{id}"),
+            json!({"driver": {"name": "x", "version_requirement": "not semver"}}),
+        );
+        assert!(bad.error("badRequest", 400).contains("version_requirement"));
+        setup
+            .admin
+            .delete(&format!("mgmt/datastore-versions/{id}"))
+            .expect(202);
+        setup
+            .admin
+            .get(&format!("mgmt/datastore-versions/{id}"))
+            .error("itemNotFound", 404);
+    }
+);
+
+on_both!(quotas_and_limits, |setup| {
+    let quotas = setup.member.get("mgmt/quotas/p1").expect(200);
+    let instances = quotas["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["resource"] == "instances")
+        .unwrap()
+        .clone();
+    assert_eq!(instances["limit"], 10);
+    assert_eq!(instances["in_use"], 0);
+    // Only the own project, and only admins change limits.
+    setup.member.get("mgmt/quotas/p2").error("forbidden", 403);
+    setup
+        .member
+        .put("mgmt/quotas/p1", json!({"quotas": {"instances": 20}}))
+        .error("forbidden", 403);
+    let updated = setup
+        .admin
+        .put(
+            "mgmt/quotas/p1",
+            json!({"quotas": {"instances": "3", "volumes": 7}}),
+        )
+        .expect(200);
+    assert_eq!(updated["quotas"]["instances"], 3);
+    assert_eq!(updated["quotas"]["volumes"], 7);
+    let message = setup
+        .admin
+        .put("mgmt/quotas/p1", json!({"quotas": {"cpus": 3}}))
+        .error("badRequest", 400);
+    assert!(message.contains("cpus"), "{message}");
+    let limits = setup.member.get("limits").expect(200)["limits"].clone();
+    assert_eq!(limits[0]["verb"], "ABSOLUTE");
+    assert_eq!(limits[0]["max_instances"], 3);
+    let post = limits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["verb"] == "POST")
+        .unwrap();
+    assert_eq!(post["value"], 200);
+    assert_eq!(post["unit"], "MINUTE");
+});
+
+/// Uploads the hostile fixture as an admin and registers a datastore version it serves.
+fn hostile_datastore(setup: &Setup) {
+    let bytes = std::fs::read(drover_artifacts::HOSTILE).unwrap();
+    setup
+        .admin
+        .send_bytes("POST", "mgmt/drivers", bytes, "application/wasm")
+        .expect(201);
+    let register = json!({"version": {"datastore_name": "hostile", "name": "1", "driver": {"name": "hostile", "version_requirement": "^1"}}});
+    setup
+        .admin
+        .post("mgmt/datastore-versions", register)
+        .expect(202);
+}
+
+on_both!(
+    drivers_are_uploaded_activated_rolled_back_and_deleted,
+    |setup| {
+        let v1 = std::fs::read(drover_artifacts::HOSTILE).unwrap();
+        let v2 = std::fs::read(drover_artifacts::HOSTILE_V2).unwrap();
+        setup
+            .member
+            .send_bytes("POST", "mgmt/drivers", v1.clone(), "application/wasm")
+            .error("forbidden", 403);
+        // The first version of a driver becomes active at once.
+        let first = setup
+            .admin
+            .send_bytes("POST", "mgmt/drivers", v1, "application/wasm")
+            .expect(201)["driver"]
+            .clone();
+        assert_eq!(first["active"], true);
+        assert_eq!(first["manifest"]["datastore"], "hostile");
+        assert_eq!(first["contract_version"], "0.1.0");
+        let second = setup
+            .admin
+            .send_bytes("POST", "mgmt/drivers", v2, "application/wasm")
+            .expect(201)["driver"]
+            .clone();
+        assert_eq!(second["active"], false);
+        let digest2 = second["digest"].as_str().unwrap().to_string();
+        let activated = setup
+            .admin
+            .post(&format!("mgmt/drivers/{digest2}/activate"), json!({}))
+            .expect(200);
+        assert_eq!(activated["driver"]["active"], true);
+        let list = setup.admin.get("mgmt/drivers").expect(200);
+        let hostile: Vec<&Value> = list["drivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["name"] == "hostile")
+            .collect();
+        assert_eq!(hostile.len(), 2);
+        // Rolling back makes the first version active again.
+        let back = setup
+            .admin
+            .post("mgmt/drivers/hostile/rollback", json!({}))
+            .expect(200);
+        assert_eq!(back["driver"]["version"], "1.0.0");
+        assert_eq!(
+            setup
+                .admin
+                .get(&format!("mgmt/drivers/{digest2}"))
+                .expect(200)["driver"]["previous"],
+            true
+        );
+        // The active version cannot be deleted; the other can.
+        let active = back["driver"]["digest"].as_str().unwrap();
+        setup
+            .admin
+            .delete(&format!("mgmt/drivers/{active}"))
+            .error("conflict", 409);
+        setup
+            .admin
+            .delete(&format!("mgmt/drivers/{digest2}"))
+            .expect(202);
+        setup
+            .admin
+            .get(&format!("mgmt/drivers/{digest2}"))
+            .error("itemNotFound", 404);
+        // Garbage and components of another contract version are refused, saying why.
+        let message = setup
+            .admin
+            .send_bytes(
+                "POST",
+                "mgmt/drivers",
+                b"not wasm".to_vec(),
+                "application/wasm",
+            )
+            .error("badRequest", 400);
+        assert!(
+            message.contains("not a valid WebAssembly component"),
+            "{message}"
+        );
+        let next = std::fs::read(drover_artifacts::CONTRACT_NEXT).unwrap();
+        let message = setup
+            .admin
+            .send_bytes("POST", "mgmt/drivers", next, "application/wasm")
+            .error("badRequest", 400);
+        assert!(
+            message.contains("drover:driver@0.2.0") && message.contains("drover:driver@0.1.0"),
+            "{message}"
+        );
+    }
+);
+
+on_both!(
+    every_error_comes_in_troves_envelope_and_leaves_nothing_behind,
+    |setup| {
+        hostile_datastore(setup);
+        let instance = |extra: Value| {
+            let mut body = json!({"instance": {"name": "i", "flavorRef": "1", "volume": {"size": 1}, "datastore": {"type": "hostile", "version": "1"}}});
+            if let (Some(target), Some(extra)) =
+                (body["instance"].as_object_mut(), extra.as_object())
+            {
+                for (k, v) in extra {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+            body
+        };
+        // 400: malformed JSON, and a schema violation naming the field.
+        let message = setup
+            .member
+            .send_bytes(
+                "POST",
+                "instances",
+                b"{not json".to_vec(),
+                "application/json",
+            )
+            .error("badRequest", 400);
+        assert!(message.contains("not valid JSON"), "{message}");
+        let message = setup
+            .member
+            .post("instances", instance(json!({"volume": {"size": "big"}})))
+            .error("badRequest", 400);
+        assert!(message.contains("instance.volume.size"), "{message}");
+        let message = setup
+            .member
+            .post("instances", instance(json!({"volume": null})))
+            .error("badRequest", 400);
+        assert!(message.contains("volume"), "{message}");
+        // 404: unknown ids and routes.
+        setup
+            .member
+            .get("instances/00000000-0000-0000-0000-000000000000")
+            .error("itemNotFound", 404);
+        setup
+            .member
+            .post("instances", instance(json!({"flavorRef": "99"})))
+            .error("itemNotFound", 404);
+        setup
+            .member
+            .post(
+                "instances",
+                instance(json!({"datastore": {"type": "hostile", "version": "9"}})),
+            )
+            .error("itemNotFound", 404);
+        setup.member.get("no/such/route").error("itemNotFound", 404);
+        // 405.
+        setup
+            .member
+            .send("PATCH", "flavors", None)
+            .error("badMethod", 405);
+        // 409: a second flavor with the same id.
+        setup
+            .admin
+            .post(
+                "mgmt/flavors",
+                json!({"flavor": {"id": "1", "name": "again", "ram": 256, "vcpus": 1}}),
+            )
+            .error("conflict", 409);
+        // 422: a version whose driver is not loaded.
+        setup
+        .admin
+        .post("mgmt/datastore-versions", json!({"version": {"datastore_name": "ghost", "name": "1", "driver": {"name": "ghost", "version_requirement": "*"}}}))
+        .expect(202);
+        let message = setup
+            .member
+            .post(
+                "instances",
+                instance(json!({"datastore": {"type": "ghost", "version": "1"}})),
+            )
+            .error("unprocessableEntity", 422);
+        assert!(
+            message.contains("ghost") && message.contains("not loaded"),
+            "{message}"
+        );
+        // 500: a driver that panics answers instanceFault, and the next request works.
+        let message = setup
+            .member
+            .post(
+                "instances",
+                instance(json!({"users": [{"name": "panic", "password": "x"}]})),
+            )
+            .error("instanceFault", 500);
+        assert!(message.contains("panicked"), "{message}");
+        // 501: not offered.
+        setup
+            .member
+            .get("configurations")
+            .error("notImplemented", 501);
+        // 413: over quota, before anything is written.
+        setup
+            .admin
+            .put("mgmt/quotas/p1", json!({"quotas": {"instances": 0}}))
+            .expect(200);
+        let message = setup
+            .member
+            .post("instances", instance(json!({})))
+            .error("overLimit", 413);
+        assert!(message.contains("instances"), "{message}");
+        // Nothing was left behind by any of these: no instance, no usage, no reservation.
+        assert!(
+            setup.member.get("instances").expect(200)["instances"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let quotas = setup.member.get("mgmt/quotas/p1").expect(200);
+        for quota in quotas["quotas"].as_array().unwrap() {
+            assert_eq!(
+                (quota["in_use"].as_i64(), quota["reserved"].as_i64()),
+                (Some(0), Some(0)),
+                "{quota}"
+            );
+        }
+    }
+);
+
+on_both!(instance_lists_are_paginated_with_next_links, |setup| {
+    hostile_datastore(setup);
+    // The hostile driver cannot run nodes: its instances fail to build, but they are listed.
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let body = json!({"instance": {"name": format!("i{n}"), "flavorRef": 1, "volume": {"size": 1}, "datastore": {"type": "hostile"}}});
+        ids.push(
+            setup.member.post("instances", body).expect(200)["instance"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let first = setup.member.get("instances?limit=2").expect(200);
+    let page: Vec<&str> = first["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, ids[..2]);
+    let next = first["links"][0]["href"].as_str().unwrap().to_string();
+    assert!(next.contains(&format!("marker={}", ids[1])), "{next}");
+    let marker_path = next.split("/v1.0/p1/").nth(1).unwrap();
+    let second = setup.member.get(marker_path).expect(200);
+    let page: Vec<&str> = second["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, ids[2..4]);
+    // The last page has no next link.
+    let last = setup
+        .member
+        .get(&format!("instances?limit=2&marker={}", ids[3]))
+        .expect(200);
+    assert_eq!(last["instances"].as_array().unwrap().len(), 1);
+    assert!(
+        last.get("links")
+            .is_none_or(|l| l.as_array().unwrap().is_empty())
+    );
+    // include_clustered=False, as the openstack client sends it, is understood.
+    assert_eq!(
+        setup
+            .member
+            .get("instances?include_clustered=False")
+            .expect(200)["instances"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    setup
+        .member
+        .get("instances?include_clustered=maybe")
+        .error("badRequest", 400);
+});
+
+#[test]
+fn a_policy_file_overrides_the_default_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, "# site rules\n\"flavor:index\": \"rule:admin\"\n\"instance:index\": \"role:auditor or rule:admin\"\n").unwrap();
+    let setup = Setup::start(None, &["--policy-file", policy.to_str().unwrap()]);
+    // flavor:index became admin-only.
+    let message = setup.member.get("flavors").error("forbidden", 403);
+    assert_eq!(
+        message,
+        "Policy doesn't allow flavor:index to be performed."
+    );
+    setup.admin.get("flavors").expect(200);
+    // instance:index needs the auditor role now, even for the owner.
+    setup.member.get("instances").error("forbidden", 403);
+    let auditor = Client::new(
+        &setup.server.base,
+        "p1",
+        Some(&token(setup.server.state_dir(), "p1", "auditor")),
+    );
+    auditor.get("instances").expect(200);
+    // Rules the file does not name keep their defaults.
+    setup.member.get("datastores").expect(200);
+}

@@ -1,0 +1,236 @@
+//! Running the real `drover` binary for end-to-end tests.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `drover` executable under test.
+pub fn drover_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_drover-e2e")
+}
+
+/// A block of node ports no other test server uses, held while its lock file exists. Test
+/// servers run in parallel (and nextest runs each test in its own process), so each claims a
+/// block; a block whose owner process died is taken over.
+pub struct PortBlock {
+    /// First port.
+    pub low: u16,
+    /// Last port.
+    pub high: u16,
+    lock: PathBuf,
+}
+
+const PORT_BLOCK: u16 = 40;
+const PORT_BASE: u16 = 20000;
+const PORT_BLOCKS: u16 = (32760 - PORT_BASE) / PORT_BLOCK;
+
+impl PortBlock {
+    /// Claims a free block.
+    pub fn claim() -> PortBlock {
+        let dir = std::env::temp_dir().join("drover-test-ports");
+        std::fs::create_dir_all(&dir).unwrap();
+        let me = std::process::id();
+        let start = (me as u16).wrapping_mul(7) % PORT_BLOCKS;
+        for offset in 0..PORT_BLOCKS {
+            let index = (start + offset) % PORT_BLOCKS;
+            let lock = dir.join(format!("block-{index}"));
+            let taken = match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(mut file) => {
+                    std::io::Write::write_all(&mut file, me.to_string().as_bytes()).unwrap();
+                    false
+                }
+                Err(_) => {
+                    let owner = std::fs::read_to_string(&lock)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<u32>().ok());
+                    let alive =
+                        owner.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    if alive {
+                        true
+                    } else {
+                        let _ = std::fs::remove_file(&lock);
+                        continue;
+                    }
+                }
+            };
+            if !taken {
+                let low = PORT_BASE + index * PORT_BLOCK;
+                return PortBlock {
+                    low,
+                    high: low + PORT_BLOCK - 1,
+                    lock,
+                };
+            }
+        }
+        panic!("no free block of test node ports");
+    }
+}
+
+impl Drop for PortBlock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.lock);
+    }
+}
+
+/// A `drover serve` process on a free port with its own state directory; stopped on drop.
+pub struct Server {
+    child: Child,
+    stopped: bool,
+    /// The node ports this server may use.
+    pub ports: std::sync::Arc<PortBlock>,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The state directory (removed on drop).
+    pub state: tempfile::TempDir,
+    log: PathBuf,
+}
+
+/// How to start a server.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Extra arguments after `serve`.
+    pub args: Vec<String>,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+}
+
+impl Server {
+    /// Starts `drover serve` with the shipped drivers and waits for `/healthcheck`.
+    pub fn start(options: Options) -> Server {
+        let state = tempfile::Builder::new()
+            .prefix("drover-e2e-")
+            .tempdir()
+            .unwrap();
+        Self::start_in(state, options)
+    }
+
+    /// Starts `drover serve` on an existing state directory (for restart tests).
+    pub fn start_in(state: tempfile::TempDir, options: Options) -> Server {
+        Self::start_with_ports(state, options, std::sync::Arc::new(PortBlock::claim()))
+    }
+
+    /// Starts `drover serve` on a state directory with a given block of node ports.
+    pub fn start_with_ports(
+        state: tempfile::TempDir,
+        options: Options,
+        ports: std::sync::Arc<PortBlock>,
+    ) -> Server {
+        let port = free_port();
+        let config = state.path().join("test-ports.toml");
+        std::fs::write(
+            &config,
+            format!("[backend]\nport_range = [{}, {}]\n", ports.low, ports.high),
+        )
+        .unwrap();
+        let log = state.path().join("drover.log");
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut command = Command::new(drover_bin());
+        command
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--state-dir")
+            .arg(state.path())
+            .arg("--drivers-dir")
+            .arg(drover_artifacts::DRIVERS_DIR)
+            .arg("--config")
+            .arg(&config)
+            .args(&options.args)
+            .env("RUST_LOG", "info,drover=debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::from(log_file.try_clone().unwrap()))
+            .stderr(Stdio::from(log_file));
+        for (key, value) in &options.env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("start drover");
+        let server = Server {
+            child,
+            stopped: false,
+            ports,
+            base: format!("http://127.0.0.1:{port}"),
+            state,
+            log,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if let Ok(response) = reqwest::blocking::get(format!("{}/healthcheck", self.base))
+                && response.status().is_success()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "drover did not become ready within 60 s; its log:\n{}",
+            self.log_text()
+        );
+    }
+
+    /// What the server logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// Kills the process at once (SIGKILL) and hands back the state directory and port block,
+    /// to start it again with [`Server::start_with_ports`].
+    pub fn kill(mut self) -> (tempfile::TempDir, std::sync::Arc<PortBlock>) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let state = std::mem::replace(&mut self.state, tempfile::tempdir().unwrap());
+        self.stopped = true;
+        (state, self.ports.clone())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc_kill(self.child.id() as i32, 15) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,12 @@
+//! All of Drover's integration tests, in one binary (one link step), a module per area.
+
+mod api;
+mod cli;
+mod clients;
+mod common;
+mod mariadb;
+mod nodes;
+mod postgresql;
+mod redis;
+mod runtime;
+mod store;

@@ -1,0 +1,199 @@
+//! PostgreSQL instances end to end: the `drover` binary over HTTP, real postgres processes,
+//! checked with psql.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::api::Setup;
+use crate::common::nodes::{
+    names, node_dir, port, server_processes, usage, wait_gone, wait_status,
+};
+use crate::nodes::require_binary;
+
+const BUILD: Duration = Duration::from_secs(120);
+
+/// Runs SQL as a user over TCP; returns (success, output).
+pub fn psql(port: u16, user: &str, password: &str, database: &str, sql: &str) -> (bool, String) {
+    let output = std::process::Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={port} user={user} dbname={database} connect_timeout=5"
+        ))
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .env("PGPASSWORD", password)
+        .output()
+        .expect("psql runs");
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string()
+        + String::from_utf8_lossy(&output.stderr).trim();
+    (output.status.success(), text)
+}
+
+fn require_postgresql() {
+    require_binary("postgres", "postgresql-15");
+    require_binary("psql", "postgresql-client-15");
+}
+
+#[test]
+fn a_postgresql_instance_lives_its_whole_life() {
+    require_postgresql();
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let body = json!({"instance": {"name": "pg1", "flavorRef": 2, "volume": {"size": 1}, "datastore": {"type": "postgresql", "version": "15"},
+        "databases": [{"name": "appdb"}], "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}});
+    let id = client.post("instances", body).expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
+    let port = port(&instance);
+
+    // The user created with the instance writes and reads its database.
+    let (ok, out) = psql(
+        port,
+        "app",
+        "app-secret",
+        "appdb",
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (42); SELECT x FROM t;",
+    );
+    assert!(ok && out.ends_with("42"), "{out}");
+    // Databases: create, list, delete.
+    client
+        .post(
+            &format!("instances/{id}/databases"),
+            json!({"databases": [{"name": "reports", "character_set": "UTF8"}]}),
+        )
+        .expect(202);
+    assert_eq!(
+        names(
+            &client.get(&format!("instances/{id}/databases")).expect(200),
+            "databases"
+        ),
+        ["appdb", "reports"]
+    );
+    // Users: create with access, list, grant, revoke, delete.
+    client
+        .post(
+            &format!("instances/{id}/users"),
+            json!({"users": [{"name": "analyst", "password": "a-secret"}]}),
+        )
+        .expect(202);
+    assert_eq!(
+        names(
+            &client.get(&format!("instances/{id}/users")).expect(200),
+            "users"
+        ),
+        ["analyst", "app"]
+    );
+    let (ok, _) = psql(port, "analyst", "a-secret", "reports", "SELECT 1;");
+    assert!(!ok, "a user without access connected to reports");
+    client
+        .put(
+            &format!("instances/{id}/users/analyst/databases"),
+            json!({"databases": [{"name": "reports"}]}),
+        )
+        .expect(202);
+    assert_eq!(
+        names(
+            &client
+                .get(&format!("instances/{id}/users/analyst/databases"))
+                .expect(200),
+            "databases"
+        ),
+        ["reports"]
+    );
+    let (ok, out) = psql(
+        port,
+        "analyst",
+        "a-secret",
+        "reports",
+        "CREATE TABLE r (y text); INSERT INTO r VALUES ('ok'); SELECT y FROM r;",
+    );
+    assert!(ok && out.ends_with("ok"), "{out}");
+    client
+        .delete(&format!("instances/{id}/users/analyst/databases/reports"))
+        .expect(202);
+    let (ok, _) = psql(port, "analyst", "a-secret", "reports", "SELECT 1;");
+    assert!(!ok, "access was revoked but the user still connects");
+    client
+        .delete(&format!("instances/{id}/users/analyst"))
+        .expect(202);
+    client
+        .get(&format!("instances/{id}/users/analyst"))
+        .error("itemNotFound", 404);
+    client
+        .delete(&format!("instances/{id}/databases/reports"))
+        .expect(202);
+    assert_eq!(
+        names(
+            &client.get(&format!("instances/{id}/databases")).expect(200),
+            "databases"
+        ),
+        ["appdb"]
+    );
+    // Bad names are 400s naming the field.
+    let message = client
+        .post(
+            &format!("instances/{id}/databases"),
+            json!({"databases": [{"name": "template1"}]}),
+        )
+        .error("badRequest", 400);
+    assert!(message.contains("databases[0].name"), "{message}");
+
+    // Root: postgres gets a password and logs in over TCP.
+    let root = client
+        .post(&format!("instances/{id}/root"), json!({}))
+        .expect(200)["user"]
+        .clone();
+    assert_eq!(root["name"], "postgres");
+    let root_password = root["password"].as_str().unwrap().to_string();
+    let shared_buffers = || {
+        psql(
+            port,
+            "postgres",
+            &root_password,
+            "postgres",
+            "SHOW shared_buffers;",
+        )
+        .1
+    };
+    assert_eq!(shared_buffers(), "128MB");
+    assert_eq!(
+        client.get(&format!("instances/{id}/root")).expect(200)["rootEnabled"],
+        true
+    );
+
+    // Restart keeps the data.
+    client
+        .post(&format!("instances/{id}/action"), json!({"restart": {}}))
+        .expect(202);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert!(
+        psql(port, "app", "app-secret", "appdb", "SELECT x FROM t;")
+            .1
+            .ends_with("42")
+    );
+
+    // A bigger flavor: shared_buffers follows in the running server.
+    client
+        .post(
+            &format!("instances/{id}/action"),
+            json!({"resize": {"flavorRef": 3}}),
+        )
+        .expect(202);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(shared_buffers(), "256MB");
+
+    // Root disabled: the password no longer works.
+    client.delete(&format!("instances/{id}/root")).expect(204);
+    assert!(!psql(port, "postgres", &root_password, "postgres", "SELECT 1;").0);
+
+    // Delete: processes, directory and quota go.
+    let dir = node_dir(server, port);
+    let pids = server_processes(&dir);
+    assert_eq!(pids.len(), 1, "one postmaster: {pids:?}");
+    client.delete(&format!("instances/{id}")).expect(202);
+    wait_gone(server, client, &id, BUILD);
+    assert!(!dir.exists());
+    assert!(!std::path::Path::new(&format!("/proc/{}", pids[0])).exists());
+    assert_eq!(usage(client, "instances"), (0, 0));
+}
