@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod clients;
 mod common;
+mod configurations;
 mod mariadb;
 mod nodes;
 mod postgresql;

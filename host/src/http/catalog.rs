@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use drover_api::configurations::{ParameterView, ParametersResponse};
 use drover_api::datastores::*;
 use drover_api::flavors::*;
 
@@ -126,4 +127,66 @@ pub async fn version_flavors(
             .map(|f| views::flavor(&base, &ctx.project_id, f))
             .collect(),
     }))
+}
+
+/// `GET /datastores/{ds}/versions/{v}/parameters`.
+pub async fn list_parameters(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, datastore, version)): Path<(String, String, String)>,
+) -> ApiResult<Json<ParametersResponse>> {
+    parameters_of(&state, &ctx, Some(&datastore), &version).await
+}
+
+/// `GET /datastores/versions/{id}/parameters`.
+pub async fn list_parameters_by_version(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, version)): Path<(String, String)>,
+) -> ApiResult<Json<ParametersResponse>> {
+    parameters_of(&state, &ctx, None, &version).await
+}
+
+async fn parameters_of(
+    state: &AppState,
+    ctx: &service::Ctx,
+    datastore: Option<&str>,
+    version: &str,
+) -> ApiResult<Json<ParametersResponse>> {
+    let (version, params) =
+        service::configurations::parameters(&state.services, ctx, datastore, version).await?;
+    Ok(Json(ParametersResponse {
+        parameters: params
+            .iter()
+            .map(|p| views::parameter(&version, p))
+            .collect(),
+    }))
+}
+
+/// `GET /datastores/{ds}/versions/{v}/parameters/{name}`.
+pub async fn show_parameter(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, datastore, version, name)): Path<(String, String, String, String)>,
+) -> ApiResult<Json<ParameterView>> {
+    let (version, param) = service::configurations::parameter(
+        &state.services,
+        &ctx,
+        Some(&datastore),
+        &version,
+        &name,
+    )
+    .await?;
+    Ok(Json(views::parameter(&version, &param)))
+}
+
+/// `GET /datastores/versions/{id}/parameters/{name}`.
+pub async fn show_parameter_by_version(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, version, name)): Path<(String, String, String)>,
+) -> ApiResult<Json<ParameterView>> {
+    let (version, param) =
+        service::configurations::parameter(&state.services, &ctx, None, &version, &name).await?;
+    Ok(Json(views::parameter(&version, &param)))
 }

@@ -169,14 +169,27 @@ pub async fn update(
             "Datastore version upgrades are not available yet.",
         ));
     }
-    if update.configuration.is_some() {
-        return Err(ApiError::new(
-            drover_api::error::ErrorKind::NotImplemented,
-            "Configuration groups are not available yet.",
-        ));
-    }
     if let Some(name) = &update.name {
         service::instances::rename(&state.services, &ctx, &id, name).await?;
+    }
+    match &update.configuration {
+        Some(serde_json::Value::String(group)) if !group.is_empty() => {
+            service::configurations::attach(&state.services, &ctx, &id, Some(group)).await?;
+        }
+        Some(serde_json::Value::Null) => {
+            service::configurations::attach(&state.services, &ctx, &id, None).await?;
+        }
+        Some(other) => {
+            return Err(ApiError::new(
+                drover_api::error::ErrorKind::BadRequest,
+                format!("configuration: expected a configuration group id or null, not {other}"),
+            ));
+        }
+        // The legacy client's `{"instance": {}}` means detach.
+        None if update.name.is_none() => {
+            service::configurations::attach(&state.services, &ctx, &id, None).await?;
+        }
+        None => {}
     }
     Ok(StatusCode::ACCEPTED)
 }

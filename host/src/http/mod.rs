@@ -5,6 +5,7 @@
 //! Must not import: the store, the runtime, backends (only `service`, `auth` and `api` types).
 
 mod catalog;
+mod configurations;
 mod drivers;
 mod error;
 mod extract;
@@ -81,6 +82,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/datastores/versions/{id}",
             get(catalog::show_version_by_id),
+        )
+        .route(
+            "/datastores/{id}/versions/{version}/parameters",
+            get(catalog::list_parameters),
+        )
+        .route(
+            "/datastores/{id}/versions/{version}/parameters/{name}",
+            get(catalog::show_parameter),
+        )
+        .route(
+            "/datastores/versions/{id}/parameters",
+            get(catalog::list_parameters_by_version),
+        )
+        .route(
+            "/datastores/versions/{id}/parameters/{name}",
+            get(catalog::show_parameter_by_version),
         )
         .route("/limits", get(mgmt::limits))
         .route(
@@ -164,8 +181,21 @@ pub fn router(state: AppState) -> Router {
         // Parts of the API later work fills in answer 501, never 404.
         .route("/instances/{id}/replicas", any(not_implemented))
         .route("/instances/{id}/backups", any(not_implemented))
-        .route("/configurations", any(not_implemented))
-        .route("/configurations/{*rest}", any(not_implemented))
+        .route(
+            "/configurations",
+            get(configurations::list).post(configurations::create),
+        )
+        .route(
+            "/configurations/{id}",
+            get(configurations::show)
+                .put(configurations::update)
+                .patch(configurations::edit)
+                .delete(configurations::delete),
+        )
+        .route(
+            "/configurations/{id}/instances",
+            get(configurations::instances),
+        )
         .route("/clusters", any(not_implemented))
         .route("/clusters/{*rest}", any(not_implemented))
         .route("/backups", any(not_implemented))

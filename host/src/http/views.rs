@@ -1,12 +1,14 @@
 //! Domain values as the API shows them.
 
 use drover_api::common::{Link, ResourceRef};
+use drover_api::configurations::ParameterView;
 use drover_api::datastores::{DatastoreVersionView, DatastoreView, VersionSummary};
 use drover_api::flavors::FlavorView;
 use drover_api::instances::{
     AddressView, FaultView, FlavorLink, InstanceDatastore, InstanceView, VolumeView,
 };
 
+use crate::runtime::types::{ParamDef, ParamKind};
 use crate::service::Ctx;
 use crate::service::datastores::DatastoreDetails;
 use crate::service::instances::InstanceDetails;
@@ -164,5 +166,62 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
         }),
         cluster_id: i.cluster_id.clone(),
         tenant_id: i.project_id.clone(),
+    }
+}
+
+/// A catalog parameter in Trove's shape (`type`, `min`, `max`, `restart_required`) with
+/// Drover's finer description beside it.
+pub fn parameter(version: &DatastoreVersion, param: &ParamDef) -> ParameterView {
+    let number = |text: &Option<String>| {
+        let text = text.as_deref()?;
+        match text.parse::<i64>() {
+            Ok(whole) => Some(serde_json::Value::from(whole)),
+            Err(_) => text.parse::<f64>().ok().map(serde_json::Value::from),
+        }
+    };
+    let (trove_type, kind) = match param.kind {
+        ParamKind::Boolean => ("boolean", "boolean"),
+        ParamKind::Integer => ("integer", "integer"),
+        ParamKind::Float => ("float", "float"),
+        ParamKind::Text => ("string", "text"),
+        ParamKind::Enumeration => ("string", "enumeration"),
+        ParamKind::Size => ("integer", "size"),
+        ParamKind::Duration => ("integer", "duration"),
+    };
+    ParameterView {
+        name: param.name.clone(),
+        parameter_type: trove_type.into(),
+        min: number(&param.min),
+        max: number(&param.max),
+        restart_required: !param.dynamic,
+        datastore_version_id: version.id.clone(),
+        kind: kind.into(),
+        allowed: param.allowed.clone(),
+        unit: param.unit.clone(),
+        default: param.default.clone(),
+        description: param.description.clone(),
+    }
+}
+
+/// A configuration group.
+pub fn configuration(
+    base: &str,
+    project: &str,
+    details: &crate::service::configurations::GroupDetails,
+) -> drover_api::configurations::ConfigurationView {
+    let group = &details.group;
+    drover_api::configurations::ConfigurationView {
+        id: group.id.clone(),
+        name: group.name.clone(),
+        description: group.description.clone(),
+        values: details.values.iter().cloned().collect(),
+        datastore_name: details.version.datastore_name.clone(),
+        datastore_version_id: details.version.id.clone(),
+        datastore_version_name: details.version.name.clone(),
+        datastore_version_number: details.version.name.clone(),
+        instance_count: details.instance_count,
+        created: timestamp(group.created_at),
+        updated: timestamp(group.updated_at),
+        links: links(base, project, &format!("configurations/{}", group.id)),
     }
 }

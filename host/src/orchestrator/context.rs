@@ -5,16 +5,55 @@ use std::sync::Arc;
 
 use crate::backend::{NodeInfo, ProcessNode};
 use crate::runtime::Driver;
-use crate::runtime::types::{Endpoint, Flavor, NodeContext, NodeRole, Setting};
+use crate::runtime::types::{Endpoint, Flavor, NodeContext, NodeRole, Setting, Value};
 use crate::store::{DatastoreVersion, Instance};
 
 use super::Inner;
 
-/// Values rendered into a node's configuration, from its configuration group.
-#[derive(Debug, Clone, Default)]
-pub struct NodeSettings {
-    /// The values.
-    pub settings: Vec<Setting>,
+/// A JSON value as a setting's value: JSON's types map one to one.
+pub fn value_from_json(value: &serde_json::Value) -> Option<Value> {
+    Some(match value {
+        serde_json::Value::Bool(flag) => Value::Boolean(*flag),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(whole) => Value::Integer(whole),
+            None => Value::Float(n.as_f64()?),
+        },
+        serde_json::Value::String(text) => Value::Text(text.clone()),
+        _ => return None,
+    })
+}
+
+/// A setting's value as JSON.
+pub fn value_to_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Boolean(flag) => (*flag).into(),
+        Value::Integer(whole) => (*whole).into(),
+        Value::Float(number) => (*number).into(),
+        Value::Text(text) => text.clone().into(),
+    }
+}
+
+/// Settings as stored: a JSON list of `[name, value]` pairs, in order.
+pub fn settings_to_json(settings: &[Setting]) -> String {
+    let pairs: Vec<(&str, serde_json::Value)> = settings
+        .iter()
+        .map(|s| (s.name.as_str(), value_to_json(&s.value)))
+        .collect();
+    serde_json::to_string(&pairs).expect("settings serialise")
+}
+
+/// Settings from their stored form; anything unreadable is left out.
+pub fn settings_from_json(text: &str) -> Vec<Setting> {
+    let pairs: Vec<(String, serde_json::Value)> = serde_json::from_str(text).unwrap_or_default();
+    pairs
+        .into_iter()
+        .filter_map(|(name, value)| {
+            Some(Setting {
+                name,
+                value: value_from_json(&value)?,
+            })
+        })
+        .collect()
 }
 
 /// An instance with everything needed to act on its node.
@@ -78,7 +117,7 @@ impl InstanceNode {
                 vcpus: flavor.vcpus as u32,
             },
             volume_gb: instance.volume_size as u32,
-            settings: Vec::new(),
+            settings: settings_from_json(&instance.applied_settings),
             role: NodeRole::Standalone,
         };
         Ok(InstanceNode {

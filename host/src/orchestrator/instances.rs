@@ -2,11 +2,11 @@
 //! was interrupted is simply run again.
 
 use crate::runtime::NodeOps;
-use crate::runtime::types::{Database, PrepareRequest, User};
+use crate::runtime::types::{ApplyRequest, Database, PrepareRequest, User};
 use crate::store::{StoreResult, Tx};
 
 use super::Inner;
-use super::context::InstanceNode;
+use super::context::{InstanceNode, settings_from_json};
 use super::work::{StepError, StepResult, TaskPayload, TaskRun, step};
 
 /// The steps of a task.
@@ -22,6 +22,7 @@ pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
         TaskPayload::RestartInstance { .. } => &[step!(stop), step!(install), step!(start)],
         TaskPayload::ResizeFlavor { .. } => &[step!(install), step!(stop), step!(start)],
         TaskPayload::ResizeVolume { .. } => &[],
+        TaskPayload::ApplyConfiguration { .. } => &[step!(apply_configuration)],
     }
 }
 
@@ -133,6 +134,54 @@ async fn prepare(inner: &Inner, run: &mut TaskRun) -> StepResult {
     Ok(())
 }
 
+/// Renders the node's files with the new values and has the driver apply them to the running
+/// server. If the server refuses a value, the driver has already undone its live changes; the
+/// files are rendered again with the previous values, so nothing is left half-applied.
+async fn apply_configuration(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let TaskPayload::ApplyConfiguration {
+        target, previous, ..
+    } = &run.payload
+    else {
+        return Err(StepError::new(
+            "apply_configuration runs only when applying a configuration",
+        ));
+    };
+    let previous = settings_from_json(previous);
+    let mut node = node(inner, run).await?;
+    node.context.settings = settings_from_json(target);
+    let driver = driver(inner, run).await?;
+    let spec = driver.render_service(&node.context).await?;
+    node.node.install(&spec).await.map_err(StepError::new)?;
+    let request = ApplyRequest {
+        context: node.context.clone(),
+        previous: previous.clone(),
+    };
+    match driver.apply(node.ops(), &request).await {
+        Ok(outcome) => {
+            if let TaskPayload::ApplyConfiguration {
+                restart_required, ..
+            } = &mut run.payload
+            {
+                *restart_required = !outcome.restart_required.is_empty();
+            }
+            Ok(())
+        }
+        Err(error) => {
+            node.context.settings = previous;
+            let spec = driver.render_service(&node.context).await?;
+            node.node.install(&spec).await.map_err(StepError::new)?;
+            let error = StepError::from(error);
+            Err(StepError {
+                message: format!(
+                    "The configuration was not applied; the instance keeps its previous values: {}",
+                    error.message
+                ),
+                ..error
+            })
+        }
+    }
+}
+
 /// Stops the server and removes the node directory.
 async fn destroy(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let target = node(inner, run).await?;
@@ -168,6 +217,21 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
             tx.update_instance(id, Some("ACTIVE"), None, Some(*size), None)
                 .await
         }
+        TaskPayload::ApplyConfiguration {
+            target,
+            previous_status,
+            restart_required,
+            ..
+        } => {
+            tx.set_applied_settings(id, target).await?;
+            // A restart still owed for earlier values stays owed.
+            let status = if *restart_required || previous_status == "RESTART_REQUIRED" {
+                "RESTART_REQUIRED"
+            } else {
+                "ACTIVE"
+            };
+            tx.update_instance(id, Some(status), None, None, None).await
+        }
     }
 }
 
@@ -188,6 +252,16 @@ pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) 
         TaskPayload::ResizeVolume { quota, .. } => {
             tx.release_reservation(&quota.reservation()).await?;
             tx.update_instance(id, Some("ACTIVE"), None, None, None)
+                .await
+        }
+        TaskPayload::ApplyConfiguration {
+            previous_configuration_id,
+            previous_status,
+            ..
+        } => {
+            tx.set_instance_configuration(id, previous_configuration_id.as_deref())
+                .await?;
+            tx.update_instance(id, Some(previous_status), None, None, None)
                 .await
         }
         TaskPayload::DeleteInstance

@@ -24,7 +24,10 @@ use crate::backend::ProcessBackend;
 use crate::runtime::{Driver, Runtime};
 use crate::store::{Store, now_ms};
 
-pub use context::{InstanceNode, NodeSettings, resolve_active};
+pub use context::{
+    InstanceNode, resolve_active, settings_from_json, settings_to_json, value_from_json,
+    value_to_json,
+};
 pub use work::{TaskKind, TaskPayload};
 
 /// How the orchestrator paces itself.

@@ -99,6 +99,23 @@ pub enum TaskPayload {
         /// The new flavor.
         flavor_id: String,
     },
+    /// Make an instance's node run with other configuration values (attach, detach, or an
+    /// edit of its group).
+    ApplyConfiguration {
+        /// The driver digest.
+        driver: String,
+        /// The values to run with (JSON `[name, value]` pairs).
+        target: String,
+        /// The values it ran with before.
+        previous: String,
+        /// The group attached before, restored if the server refuses the values.
+        previous_configuration_id: Option<String>,
+        /// The status before, restored on failure.
+        previous_status: String,
+        /// Set once applied: some value takes effect only after a restart.
+        #[serde(default)]
+        restart_required: bool,
+    },
     /// Give an instance a larger volume.
     ResizeVolume {
         /// The new size, GiB.
@@ -120,6 +137,7 @@ impl TaskPayload {
             TaskPayload::RestartInstance { .. } => "restart_instance",
             TaskPayload::ResizeFlavor { .. } => "resize_flavor",
             TaskPayload::ResizeVolume { .. } => "resize_volume",
+            TaskPayload::ApplyConfiguration { .. } => "apply_configuration",
         }
     }
 
@@ -133,7 +151,8 @@ impl TaskPayload {
         match self {
             TaskPayload::CreateInstance { driver, .. }
             | TaskPayload::RestartInstance { driver }
-            | TaskPayload::ResizeFlavor { driver, .. } => Some(driver),
+            | TaskPayload::ResizeFlavor { driver, .. }
+            | TaskPayload::ApplyConfiguration { driver, .. } => Some(driver),
             TaskPayload::DeleteInstance | TaskPayload::ResizeVolume { .. } => None,
         }
     }

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
+use crate::orchestrator::TaskPayload;
 use crate::orchestrator::work::{DatabaseSpec, HeldQuota, UserSpec};
-use crate::orchestrator::{NodeSettings, TaskPayload};
 use crate::runtime::types::{Credentials, Database, User, UserUpdate};
 use crate::runtime::{Driver, NodeOps};
 use crate::store::{DatastoreVersion, Flavor, Instance, InstanceFilter, NewInstance, Visibility};
@@ -212,6 +212,12 @@ pub async fn create(
         driver.validate_users(&version.name, &request.users).await?
     };
     check_binaries(services, &driver)?;
+    let applied_settings = match &request.configuration_id {
+        Some(group) => {
+            super::configurations::for_new_instance(services, ctx, group, &version, &flavor).await?
+        }
+        None => "[]".to_string(),
+    };
 
     let id = uuid::Uuid::new_v4().to_string();
     let payload = |quota: Vec<HeldQuota>| TaskPayload::CreateInstance {
@@ -271,6 +277,7 @@ pub async fn create(
             configuration_id: request.configuration_id.clone(),
             replica_of_id: None,
             port,
+            applied_settings: applied_settings.clone(),
         };
         let instance = match tx.insert_instance(&new, serial).await {
             Ok(instance) => instance,
@@ -299,7 +306,7 @@ pub async fn create(
     ))
 }
 
-async fn owned(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Instance> {
+pub(super) async fn owned(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Instance> {
     let instance = services
         .store
         .instance(id)
@@ -623,9 +630,7 @@ pub async fn effective_configuration(
         .await
         .map_err(ServiceError::Internal)?;
     let driver = driver_for(services, &target.version)?;
-    let mut context = target.context.clone();
-    context.settings = NodeSettings::default().settings;
-    Ok(driver.effective_configuration(&context).await?)
+    Ok(driver.effective_configuration(&target.context).await?)
 }
 
 /// A settled instance's node and driver, for the accounts calls.

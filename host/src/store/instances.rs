@@ -51,6 +51,8 @@ pub struct Instance {
     pub updated_at: i64,
     /// When it was deleted.
     pub deleted_at: Option<i64>,
+    /// The values the node runs with: a JSON list of `[name, value]` pairs.
+    pub applied_settings: String,
 }
 
 /// What creating an instance records.
@@ -76,6 +78,8 @@ pub struct NewInstance {
     pub replica_of_id: Option<String>,
     /// Its node's port.
     pub port: u16,
+    /// The values its node starts with (JSON `[name, value]` pairs).
+    pub applied_settings: String,
 }
 
 /// Which instances a listing includes.
@@ -95,7 +99,7 @@ pub struct InstanceFilter {
 
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
-     fault_at, root_enabled_at, created_at, updated_at, deleted_at";
+     fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings";
 
 impl Store {
     /// Live instances in creation order, filtered.
@@ -138,6 +142,17 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
         on_db!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?)
             .ok_or_else(|| StoreError::NotFound(format!("Instance {id}")))
+    }
+
+    /// The live instances a configuration group is attached to.
+    pub async fn instances_with_configuration(
+        &self,
+        configuration_id: &str,
+    ) -> StoreResult<Vec<Instance>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM instances WHERE configuration_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
+        );
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(configuration_id).fetch_all(pool).await?))
     }
 
     /// The replicas of an instance.
@@ -261,8 +276,8 @@ impl Tx {
         let node_dir = format!("n{serial}");
         on_tx!(self, t => sqlx::query(
             "INSERT INTO instances (id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
-             configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'BUILD', $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, 'reserved', $13, $13)",
+             configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, created_at, updated_at, applied_settings) \
+             VALUES ($1, $2, $3, 'BUILD', $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, 'reserved', $13, $13, $14)",
         )
         .bind(&new.id)
         .bind(&new.project_id)
@@ -277,6 +292,7 @@ impl Tx {
         .bind(&node_dir)
         .bind(i64::from(new.port))
         .bind(now)
+        .bind(&new.applied_settings)
         .execute(&mut **t)
         .await
         .map(|done| done.rows_affected()))
@@ -304,6 +320,7 @@ impl Tx {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            applied_settings: new.applied_settings.clone(),
         })
     }
 
@@ -331,6 +348,34 @@ impl Tx {
         .execute(&mut **t)
         .await
         .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Attaches a configuration group to an instance (`None` detaches).
+    pub async fn set_instance_configuration(
+        &mut self,
+        id: &str,
+        configuration_id: Option<&str>,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        on_tx!(self, t => sqlx::query("UPDATE instances SET configuration_id = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(configuration_id)
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records the values an instance's node now runs with.
+    pub async fn set_applied_settings(&mut self, id: &str, settings: &str) -> StoreResult<()> {
+        on_tx!(self, t => sqlx::query("UPDATE instances SET applied_settings = $2 WHERE id = $1")
+            .bind(id)
+            .bind(settings)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 //!
 //! Must not import: http, service, orchestrator, runtime, backends.
 
+mod configurations;
 mod datastores;
 mod drivers;
 mod flavors;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Postgres, Sqlite, Transaction};
 
+pub use configurations::Configuration;
 pub use datastores::{Datastore, DatastoreVersion, NewDatastoreVersion, Visibility};
 pub use drivers::{DriverRecord, StoredDriver};
 pub use flavors::Flavor;

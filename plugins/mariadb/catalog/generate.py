@@ -37,6 +37,8 @@ TLS = "TLS material is managed by the service"
 
 EXCLUDED = {
     "basedir": LOCATIONS,
+    "core_file": "core dumps would write server memory to the node's disk",
+    "extra_port": NETWORK,
     "bind_address": NETWORK,
     "binlog_format": REPLICATION,
     "character_sets_dir": LOCATIONS,
@@ -94,6 +96,8 @@ NOT_AN_OPTION = "not a server option: a value could not be kept across restarts"
 SESSION_ONLY = "a session variable: it has no server-wide value"
 READ_ONLY = "read-only: fixed when the server was built or started"
 BYTES = re.compile(r"(_size|_buffer|_packet|_bytes|_memory|buffer_pool_chunk_size)$|_size_")
+# Text variables that name files or directories on the node.
+PATH = re.compile(r"(_dir|_path|_file|_filename|_directory)$")
 COLUMNS = ["VARIABLE_NAME", "VARIABLE_TYPE", "NUMERIC_MIN_VALUE", "NUMERIC_MAX_VALUE",
            "ENUM_VALUE_LIST", "DEFAULT_VALUE", "READ_ONLY", "VARIABLE_SCOPE",
            "COMMAND_LINE_ARGUMENT", "VARIABLE_COMMENT"]
@@ -166,6 +170,8 @@ def exclusion(row):
     name = row["VARIABLE_NAME"]
     if name in EXCLUDED:
         return EXCLUDED[name]
+    if row["VARIABLE_TYPE"] == "VARCHAR" and PATH.search(name):
+        return LOCATIONS
     for prefix, reason in PREFIXES:
         if name.startswith(prefix):
             return reason

@@ -5,7 +5,7 @@ use drover_driver_sdk::catalog::{Catalog, Excluded, Kind, Param, Range};
 
 use crate::units::UNITS;
 
-/// MariaDB 10.11: 445 parameters users may set, 230 the service controls.
+/// MariaDB 10.11: 439 parameters users may set, 236 the service controls.
 pub static CATALOG: Catalog = Catalog {
     datastore: "mariadb",
     version: "10.11",
@@ -125,16 +125,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("0"),
         description: "Interval between commits in microseconds (1/1000000 sec). 0 stands for no waiting for other threads to come and do a commit in \"hard\" mode and no sync()/commit at all in \"soft\" mode.  Option has only an effect if aria_group_commit is used",
-    },
-    Param {
-        name: "aria_log_dir_path",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("/tmp/mariadb-catalog-sgr53m_m/data/"),
-        description: "Path to the directory where to store transactional log",
     },
     Param {
         name: "aria_log_file_size",
@@ -480,7 +470,13 @@ static PARAMS: &[Param] = &[
         name: "column_compression_zlib_strategy",
         kind: Kind::Enumeration,
         range: Range::None,
-        allowed: &["DEFAULT_STRATEGY", "FILTERED", "HUFFMAN_ONLY", "RLE", "FIXED"],
+        allowed: &[
+            "DEFAULT_STRATEGY",
+            "FILTERED",
+            "HUFFMAN_ONLY",
+            "RLE",
+            "FIXED",
+        ],
         unit: None,
         dynamic: true,
         default: Some("DEFAULT_STRATEGY"),
@@ -525,16 +521,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("10"),
         description: "The number of seconds the mysqld server is waiting for a connect packet before responding with 'Bad handshake'",
-    },
-    Param {
-        name: "core_file",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Write core on crashes",
     },
     Param {
         name: "date_format",
@@ -787,16 +773,6 @@ static PARAMS: &[Param] = &[
         description: "The number of connections on extra-port",
     },
     Param {
-        name: "extra_port",
-        kind: Kind::Integer,
-        range: Range::Int(0, 65535),
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("0"),
-        description: "Extra port number to use for tcp connections in a one-thread-per-connection manner. 0 means don't use another port",
-    },
-    Param {
         name: "flush",
         kind: Kind::Boolean,
         range: Range::None,
@@ -855,16 +831,6 @@ static PARAMS: &[Param] = &[
         dynamic: false,
         default: Some("20"),
         description: "Number of best matches to use for query expansion",
-    },
-    Param {
-        name: "ft_stopword_file",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some(""),
-        description: "Use stopwords from this file instead of built-in list",
     },
     Param {
         name: "general_log",
@@ -1115,16 +1081,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("25"),
         description: "Dump only the hottest N% of each buffer pool, defaults to 25",
-    },
-    Param {
-        name: "innodb_buffer_pool_filename",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("ib_buffer_pool"),
-        description: "Filename to/from which to dump/load the InnoDB buffer pool",
     },
     Param {
         name: "innodb_buffer_pool_in_core_dump",
@@ -1530,7 +1486,14 @@ static PARAMS: &[Param] = &[
         name: "innodb_flush_method",
         kind: Kind::Enumeration,
         range: Range::None,
-        allowed: &["fsync", "O_DSYNC", "littlesync", "nosync", "O_DIRECT", "O_DIRECT_NO_FSYNC"],
+        allowed: &[
+            "fsync",
+            "O_DSYNC",
+            "littlesync",
+            "nosync",
+            "O_DIRECT",
+            "O_DIRECT_NO_FSYNC",
+        ],
         unit: None,
         dynamic: false,
         default: Some("O_DIRECT"),
@@ -2553,7 +2516,9 @@ static PARAMS: &[Param] = &[
         allowed: &[],
         unit: None,
         dynamic: true,
-        default: Some("admin,filesort,filesort_on_disk,filesort_priority_queue,full_join,full_scan,query_cache,query_cache_miss,tmp_table,tmp_table_on_disk"),
+        default: Some(
+            "admin,filesort,filesort_on_disk,filesort_priority_queue,full_join,full_scan,query_cache,query_cache_miss,tmp_table,tmp_table_on_disk",
+        ),
         description: "Log only certain types of queries to the slow log. If variable empty all kind of queries are logged.  All types are bound by slow_query_time, except 'not_using_index' which is always logged if enabled",
     },
     Param {
@@ -2585,16 +2550,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("OFF"),
         description: "Log slow queries to a table or log file. Defaults logging to a file 'hostname'-slow.log or a table mysql.slow_log if --log-output=TABLE is used. Must be enabled to activate other slow log options.",
-    },
-    Param {
-        name: "log_slow_query_file",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some(""),
-        description: "Log slow queries to given log file. Defaults logging to 'hostname'-slow.log. Must be enabled to activate other slow log options",
     },
     Param {
         name: "log_slow_query_time",
@@ -3263,7 +3218,9 @@ static PARAMS: &[Param] = &[
         allowed: &[],
         unit: None,
         dynamic: true,
-        default: Some("index_merge=on,index_merge_union=on,index_merge_sort_union=on,index_merge_intersection=on,index_merge_sort_intersection=off,engine_condition_pushdown=off,index_condition_pushdown=on,derived_merge=on,derived_with_keys=on,firstmatch=on,loosescan=on,materialization=on,in_to_exists=on,semijoin=on,partial_match_rowid_merge=on,partial_match_table_scan=on,subquery_cache=on,mrr=off,mrr_cost_based=off,mrr_sort_keys=off,outer_join_with_cache=on,semijoin_with_cache=on,join_cache_incremental=on,join_cache_hashed=on,join_cache_bka=on,optimize_join_buffer_size=on,table_elimination=on,extended_keys=on,exists_to_in=on,orderby_uses_equalities=on,condition_pushdown_for_derived=on,split_materialized=on,condition_pushdown_for_subquery=on,rowid_filter=on,condition_pushdown_from_having=on,not_null_range_scan=off,hash_join_cardinality=off,cset_narrowing=off"),
+        default: Some(
+            "index_merge=on,index_merge_union=on,index_merge_sort_union=on,index_merge_intersection=on,index_merge_sort_intersection=off,engine_condition_pushdown=off,index_condition_pushdown=on,derived_merge=on,derived_with_keys=on,firstmatch=on,loosescan=on,materialization=on,in_to_exists=on,semijoin=on,partial_match_rowid_merge=on,partial_match_table_scan=on,subquery_cache=on,mrr=off,mrr_cost_based=off,mrr_sort_keys=off,outer_join_with_cache=on,semijoin_with_cache=on,join_cache_incremental=on,join_cache_hashed=on,join_cache_bka=on,optimize_join_buffer_size=on,table_elimination=on,extended_keys=on,exists_to_in=on,orderby_uses_equalities=on,condition_pushdown_for_derived=on,split_materialized=on,condition_pushdown_for_subquery=on,rowid_filter=on,condition_pushdown_from_having=on,not_null_range_scan=off,hash_join_cardinality=off,cset_narrowing=off",
+        ),
         description: "Fine-tune the optimizer behavior",
     },
     Param {
@@ -3993,7 +3950,9 @@ static PARAMS: &[Param] = &[
         allowed: &[],
         unit: None,
         dynamic: true,
-        default: Some("autocommit,character_set_client,character_set_connection,character_set_results,time_zone"),
+        default: Some(
+            "autocommit,character_set_client,character_set_connection,character_set_results,time_zone",
+        ),
         description: "Track changes in registered system variables. ",
     },
     Param {
@@ -4063,7 +4022,9 @@ static PARAMS: &[Param] = &[
         allowed: &[],
         unit: None,
         dynamic: true,
-        default: Some("STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"),
+        default: Some(
+            "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION",
+        ),
         description: "Sets the sql mode",
     },
     Param {
@@ -4440,7 +4401,13 @@ static PARAMS: &[Param] = &[
         name: "use_stat_tables",
         kind: Kind::Enumeration,
         range: Range::None,
-        allowed: &["NEVER", "COMPLEMENTARY", "PREFERABLY", "COMPLEMENTARY_FOR_QUERIES", "PREFERABLY_FOR_QUERIES"],
+        allowed: &[
+            "NEVER",
+            "COMPLEMENTARY",
+            "PREFERABLY",
+            "COMPLEMENTARY_FOR_QUERIES",
+            "PREFERABLY_FOR_QUERIES",
+        ],
         unit: None,
         dynamic: true,
         default: Some("PREFERABLY_FOR_QUERIES"),
@@ -4469,6 +4436,10 @@ static PARAMS: &[Param] = &[
 ];
 
 static EXCLUDED: &[Excluded] = &[
+    Excluded {
+        name: "aria_log_dir_path",
+        reason: "file locations are controlled by the service",
+    },
     Excluded {
         name: "aria_used_for_temp_tables",
         reason: "read-only: fixed when the server was built or started",
@@ -4538,6 +4509,10 @@ static EXCLUDED: &[Excluded] = &[
         reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
+        name: "core_file",
+        reason: "core dumps would write server memory to the node's disk",
+    },
+    Excluded {
         name: "datadir",
         reason: "file locations are controlled by the service",
     },
@@ -4566,8 +4541,16 @@ static EXCLUDED: &[Excluded] = &[
         reason: "a session variable: it has no server-wide value",
     },
     Excluded {
+        name: "extra_port",
+        reason: "the service decides where a node listens",
+    },
+    Excluded {
         name: "foreign_key_checks",
         reason: "not a server option: a value could not be kept across restarts",
+    },
+    Excluded {
+        name: "ft_stopword_file",
+        reason: "file locations are controlled by the service",
     },
     Excluded {
         name: "general_log_file",
@@ -4670,6 +4653,10 @@ static EXCLUDED: &[Excluded] = &[
         reason: "replication is managed through the replication API",
     },
     Excluded {
+        name: "innodb_buffer_pool_filename",
+        reason: "file locations are controlled by the service",
+    },
+    Excluded {
         name: "innodb_data_file_path",
         reason: "file locations are controlled by the service",
     },
@@ -4764,6 +4751,10 @@ static EXCLUDED: &[Excluded] = &[
     Excluded {
         name: "log_slave_updates",
         reason: "replication is managed through the replication API",
+    },
+    Excluded {
+        name: "log_slow_query_file",
+        reason: "file locations are controlled by the service",
     },
     Excluded {
         name: "lower_case_file_system",
@@ -5215,7 +5206,7 @@ static EXCLUDED: &[Excluded] = &[
     },
     Excluded {
         name: "wsrep_data_home_dir",
-        reason: "clustering is managed through the clusters API",
+        reason: "file locations are controlled by the service",
     },
     Excluded {
         name: "wsrep_dbug_option",
@@ -5375,7 +5366,7 @@ static EXCLUDED: &[Excluded] = &[
     },
     Excluded {
         name: "wsrep_status_file",
-        reason: "clustering is managed through the clusters API",
+        reason: "file locations are controlled by the service",
     },
     Excluded {
         name: "wsrep_sync_wait",

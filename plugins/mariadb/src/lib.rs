@@ -2,14 +2,21 @@
 //! contract for MariaDB 10.11.
 //!
 //! Module map: `manifest`, `lifecycle` (my.cnf, init file, mariadb-install-db, health),
-//! `accounts` (databases, users, access, root), `sql` (quoting and the mariadb client).
+//! `accounts` (databases, users, access, root), `configuration` (the catalog generated from
+//! SYSTEM_VARIABLES, with `units`, and validation), `sql` (quoting and the mariadb client).
 
 mod accounts;
+mod catalog_10_11;
+mod configuration;
 mod lifecycle;
 mod manifest;
 mod sql;
+mod units;
 
 use drover_driver_sdk::accounts::{Credentials, UserUpdate};
+use drover_driver_sdk::configuration::{
+    ApplyOutcome, ApplyRequest, ExcludedParam, ParamDef, Validated, ValidationRequest,
+};
 use drover_driver_sdk::lifecycle::{Health, PrepareRequest, ServiceSpec};
 use drover_driver_sdk::prelude::*;
 
@@ -39,6 +46,22 @@ impl Driver for Mariadb {
 
     fn effective_configuration(context: NodeContext) -> DriverResult<Vec<(String, String)>> {
         Ok(lifecycle::effective_configuration(&context))
+    }
+
+    fn parameters(version: String) -> DriverResult<Vec<ParamDef>> {
+        Ok(configuration::catalog(&version)?.definitions())
+    }
+
+    fn excluded(version: String) -> DriverResult<Vec<ExcludedParam>> {
+        Ok(configuration::catalog(&version)?.exclusions())
+    }
+
+    fn validate(request: ValidationRequest) -> DriverResult<Validated> {
+        configuration::validate(&request)
+    }
+
+    fn apply(node: &Node, request: ApplyRequest) -> DriverResult<ApplyOutcome> {
+        configuration::apply(node, &request)
     }
 
     fn validate_databases(

@@ -25,7 +25,7 @@ pub fn buffer_pool_mb(ram_mb: u32) -> u32 {
 }
 
 /// Drover's server options, before the configuration group's values.
-fn defaults(context: &NodeContext) -> Vec<(String, String)> {
+pub(crate) fn defaults(context: &NodeContext) -> Vec<(String, String)> {
     let dir = &context.directory;
     vec![
         ("datadir".into(), format!("{dir}/data")),

@@ -2,14 +2,21 @@
 //! contract for PostgreSQL 15.
 //!
 //! Module map: `manifest`, `lifecycle` (postgresql.conf, pg_hba.conf, initdb, health),
-//! `accounts` (databases, users, access, root), `sql` (quoting and psql).
+//! `accounts` (databases, users, access, root), `configuration` (the catalog generated from
+//! pg_settings, with `units`, and validation), `sql` (quoting and psql).
 
 mod accounts;
+mod catalog_15;
+mod configuration;
 mod lifecycle;
 mod manifest;
 mod sql;
+mod units;
 
 use drover_driver_sdk::accounts::{Credentials, UserUpdate};
+use drover_driver_sdk::configuration::{
+    ApplyOutcome, ApplyRequest, ExcludedParam, ParamDef, Validated, ValidationRequest,
+};
 use drover_driver_sdk::lifecycle::{Health, PrepareRequest, ServiceSpec};
 use drover_driver_sdk::prelude::*;
 
@@ -39,6 +46,22 @@ impl Driver for Postgresql {
 
     fn effective_configuration(context: NodeContext) -> DriverResult<Vec<(String, String)>> {
         Ok(lifecycle::effective_configuration(&context))
+    }
+
+    fn parameters(version: String) -> DriverResult<Vec<ParamDef>> {
+        Ok(configuration::catalog(&version)?.definitions())
+    }
+
+    fn excluded(version: String) -> DriverResult<Vec<ExcludedParam>> {
+        Ok(configuration::catalog(&version)?.exclusions())
+    }
+
+    fn validate(request: ValidationRequest) -> DriverResult<Validated> {
+        configuration::validate(&request)
+    }
+
+    fn apply(node: &Node, request: ApplyRequest) -> DriverResult<ApplyOutcome> {
+        configuration::apply(node, &request)
     }
 
     fn validate_databases(

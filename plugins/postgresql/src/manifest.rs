@@ -24,6 +24,7 @@ pub fn manifest() -> DriverManifest {
         description: "PostgreSQL 15 relational database".into(),
         maturity: Maturity::Experimental,
         features: [
+            features::CONFIGURATION,
             features::DATABASES,
             features::USERS,
             features::ROOT,

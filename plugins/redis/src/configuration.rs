@@ -2,10 +2,10 @@
 //! the syntax of Redis's structured text parameters and rules that depend on the flavor.
 
 use drover_driver_sdk::catalog::{Catalog, Checked, plain, show};
-use drover_driver_sdk::configuration::{Validated, ValidationRequest};
+use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
 use drover_driver_sdk::prelude::*;
 
-use crate::catalog_7_0;
+use crate::{admin, catalog_7_0};
 
 /// The catalog of a served Redis version.
 pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
@@ -64,6 +64,36 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
         settings,
         restart_required,
     })
+}
+
+/// `configuration.apply`: `CONFIG SET` for each value that changed and can change live; a value
+/// that went away goes back to Drover's default for the node, or else Redis's own.
+pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> {
+    let catalog = catalog(&request.context.datastore_version)?;
+    let base = crate::lifecycle::defaults(&request.context);
+    catalog.apply_live(
+        &request.previous,
+        &request.context.settings,
+        |name, value| {
+            let text = match value {
+                Some(value) => plain(value),
+                None => base
+                    .iter()
+                    .find(|(known, _)| known == name)
+                    .map(|(_, value)| value.trim_matches('"').to_string())
+                    .or_else(|| {
+                        catalog
+                            .find(name)
+                            .and_then(|p| p.default)
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_default(),
+            };
+            admin::command(node, &["CONFIG", "SET", name, &text])
+                .map(|_| ())
+                .map_err(|e| e.message())
+        },
+    )
 }
 
 /// Parameters with a syntax of their own, checked in [`check_syntax`].

@@ -15,7 +15,9 @@ mod manifest;
 mod units;
 
 use drover_driver_sdk::accounts::{Credentials, UserUpdate};
-use drover_driver_sdk::configuration::{ExcludedParam, ParamDef, Validated, ValidationRequest};
+use drover_driver_sdk::configuration::{
+    ApplyOutcome, ApplyRequest, ExcludedParam, ParamDef, Validated, ValidationRequest,
+};
 use drover_driver_sdk::lifecycle::{Health, PrepareRequest, ServiceSpec};
 use drover_driver_sdk::prelude::*;
 
@@ -57,6 +59,10 @@ impl Driver for Redis {
 
     fn validate(request: ValidationRequest) -> DriverResult<Validated> {
         configuration::validate(&request)
+    }
+
+    fn apply(node: &Node, request: ApplyRequest) -> DriverResult<ApplyOutcome> {
+        configuration::apply(node, &request)
     }
 
     fn validate_databases(

@@ -26,7 +26,7 @@ const MULTI_WORD: &[&str] = &[
 ];
 
 /// The defaults Drover runs Redis with, before the configuration group's values.
-fn defaults(context: &NodeContext) -> Vec<(String, String)> {
+pub(crate) fn defaults(context: &NodeContext) -> Vec<(String, String)> {
     let dir = admin::directory(context);
     let maxmemory = (f64::from(context.flavor.ram_mb) * MAXMEMORY_SHARE * 1024.0 * 1024.0) as u64;
     vec![

@@ -3,7 +3,9 @@
 //! parameters as a static [`Catalog`] (usually generated from the server itself) and adds its
 //! own cross-parameter rules on top of [`Catalog::check`].
 
-use crate::configuration::{ExcludedParam, ParamDef, ParamKind};
+use crate::DriverError;
+use crate::configuration::{ApplyOutcome, ExcludedParam, ParamDef, ParamKind};
+use crate::errors::DriverResult;
 use crate::errors::Problems;
 use crate::{Setting, Value};
 
@@ -190,6 +192,46 @@ impl Catalog {
             }
         }
         checked
+    }
+
+    /// A numeric parameter's value in its unit: the one given, or else the catalog's default.
+    pub fn effective(&self, checked: &[Checked], name: &str) -> Option<f64> {
+        match given(checked, name) {
+            Some(item) => item.number,
+            None => self.find(name)?.default?.parse().ok(),
+        }
+    }
+
+    /// A rule across two numeric parameters the server enforces at start: `low` must not be
+    /// greater than `high` (or must be less, when `strict`). Checked when either is given, the
+    /// other at its default; the problem is recorded under the one given (`low` if both are).
+    pub fn check_order(
+        &self,
+        checked: &[Checked],
+        (low, high): (&str, &str),
+        strict: bool,
+        problems: &mut Problems,
+    ) {
+        let Some(blamed) = given(checked, low).or_else(|| given(checked, high)) else {
+            return;
+        };
+        let (Some(a), Some(b)) = (self.effective(checked, low), self.effective(checked, high))
+        else {
+            return;
+        };
+        if a > b || (strict && a >= b) {
+            let relation = if strict { "less than" } else { "at most" };
+            problems.push(
+                blamed.param.name,
+                format!(
+                    "{}: value {} breaks the rule {low} must be {relation} {high} ({low} = {}, {high} = {})",
+                    blamed.param.name,
+                    show(&blamed.value),
+                    trim_float(a),
+                    trim_float(b)
+                ),
+            );
+        }
     }
 
     fn check_value(&self, param: &'static Param, value: &Value) -> Result<Checked, String> {
@@ -439,6 +481,100 @@ pub fn as_bool(value: &Value) -> Option<bool> {
         },
         _ => None,
     }
+}
+
+/// A value that differs between what a node ran with and what it must run with.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// The parameter's name.
+    pub name: &'a str,
+    /// Whether the running server takes the new value without a restart (unknown names are
+    /// treated as needing one).
+    pub dynamic: bool,
+    /// The value before (`None`: the service's default).
+    pub before: Option<&'a Value>,
+    /// The value after (`None`: back to the service's default).
+    pub after: Option<&'a Value>,
+}
+
+impl Catalog {
+    /// What differs between two sets of values: changed and new values in `after`'s order,
+    /// then the ones that went away.
+    pub fn changes<'a>(&self, before: &'a [Setting], after: &'a [Setting]) -> Vec<Change<'a>> {
+        let dynamic = |name: &str| self.find(name).is_some_and(|p| p.dynamic);
+        let find = |list: &'a [Setting], name: &str| {
+            list.iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+                .map(|s| &s.value)
+        };
+        let mut changes: Vec<Change<'a>> = after
+            .iter()
+            .filter(|s| find(before, &s.name) != Some(&s.value))
+            .map(|s| Change {
+                name: &s.name,
+                dynamic: dynamic(&s.name),
+                before: find(before, &s.name),
+                after: Some(&s.value),
+            })
+            .collect();
+        changes.extend(
+            before
+                .iter()
+                .filter(|s| find(after, &s.name).is_none())
+                .map(|s| Change {
+                    name: &s.name,
+                    dynamic: dynamic(&s.name),
+                    before: Some(&s.value),
+                    after: None,
+                }),
+        );
+        changes
+    }
+
+    /// `configuration.apply` for datastores that change values one at a time on a running
+    /// server: `set(name, value)` sets one value live (`None`: the service's default) or says
+    /// why the server refused it. Either
+    /// every dynamic change takes effect or, when the server refuses one, the ones already
+    /// made are set back and the refusal is returned, naming the value.
+    pub fn apply_live(
+        &self,
+        before: &[Setting],
+        after: &[Setting],
+        mut set: impl FnMut(&str, Option<&Value>) -> Result<(), String>,
+    ) -> DriverResult<ApplyOutcome> {
+        let changes = self.changes(before, after);
+        let mut applied: Vec<Change> = Vec::new();
+        for change in changes.iter().filter(|c| c.dynamic) {
+            if let Err(error) = set(change.name, change.after) {
+                for done in applied.iter().rev() {
+                    // Best effort: the refusal is what the caller needs to hear about.
+                    let _ = set(done.name, done.before);
+                }
+                let shown = change
+                    .after
+                    .map(show)
+                    .unwrap_or_else(|| "its default".into());
+                return Err(DriverError::failed(format!(
+                    "the server refused {} = {shown}: {error}",
+                    change.name
+                )));
+            }
+            applied.push(*change);
+        }
+        Ok(ApplyOutcome {
+            applied: applied.iter().map(|c| c.name.to_string()).collect(),
+            restart_required: changes
+                .iter()
+                .filter(|c| !c.dynamic)
+                .map(|c| c.name.to_string())
+                .collect(),
+        })
+    }
+}
+
+/// The checked value of a parameter, if it was given.
+pub fn given<'a>(checked: &'a [Checked], name: &str) -> Option<&'a Checked> {
+    checked.iter().find(|item| item.param.name == name)
 }
 
 /// A value as a user would have typed it, for messages.

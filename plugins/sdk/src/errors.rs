@@ -38,6 +38,22 @@ impl DriverError {
     pub fn unsupported(message: impl Into<String>) -> Self {
         DriverError::Unsupported(message.into())
     }
+
+    /// The error's text, for messages that wrap it.
+    pub fn message(&self) -> String {
+        match self {
+            DriverError::Invalid(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            DriverError::Unsupported(m)
+            | DriverError::Conflict(m)
+            | DriverError::NotFound(m)
+            | DriverError::Failed(m)
+            | DriverError::NotReady(m) => m.clone(),
+        }
+    }
 }
 
 /// Collects every problem with a request so that the caller learns about all of them at once,

@@ -1,0 +1,270 @@
+//! MariaDB configuration: the catalog generated from `information_schema.SYSTEM_VARIABLES`,
+//! plus the rules across values the server refuses at start and the ones that depend on the
+//! flavor. Sizes are stored in bytes, the only form `SET GLOBAL` takes.
+
+use drover_driver_sdk::catalog::{Catalog, Checked, Kind, given, show};
+use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
+use drover_driver_sdk::prelude::*;
+
+use crate::{catalog_10_11, sql};
+
+/// The catalog of a served MariaDB version.
+pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
+    match version {
+        "10.11" => Ok(&catalog_10_11::CATALOG),
+        other => Err(DriverError::not_found(format!(
+            "the MariaDB driver does not serve version {other}"
+        ))),
+    }
+}
+
+/// `configuration.validate`: every problem with every value, or the values to store.
+pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
+    let catalog = catalog(&request.datastore_version)?;
+    let mut problems = Problems::new();
+    let checked = catalog.check(&request.settings, &mut problems);
+    catalog.check_order(
+        &checked,
+        ("innodb_ft_min_token_size", "innodb_ft_max_token_size"),
+        false,
+        &mut problems,
+    );
+    catalog.check_order(
+        &checked,
+        ("ft_min_word_len", "ft_max_word_len"),
+        false,
+        &mut problems,
+    );
+    if let Some(flavor) = &request.flavor {
+        check_flavor(&checked, flavor, &mut problems);
+    }
+    let settings = checked
+        .iter()
+        .map(|item| Setting {
+            name: item.param.name.to_string(),
+            value: match (item.param.kind, item.number) {
+                (Kind::Size, Some(bytes)) => Value::Integer(bytes as i64),
+                _ => item.value.clone(),
+            },
+        })
+        .collect();
+    let restart_required = checked
+        .iter()
+        .filter(|item| !item.param.dynamic)
+        .map(|item| item.param.name.to_string())
+        .collect();
+    problems.into_result(Validated {
+        settings,
+        restart_required,
+    })
+}
+
+/// `configuration.apply`: `SET GLOBAL` for each value that changed and can change live; a
+/// value that went away goes back to Drover's default for the node, or else the server's.
+pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> {
+    let catalog = catalog(&request.context.datastore_version)?;
+    let base = crate::lifecycle::defaults(&request.context);
+    catalog.apply_live(
+        &request.previous,
+        &request.context.settings,
+        |name, value| {
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("{name:?} is not a variable name"));
+            }
+            let value = match value {
+                Some(Value::Integer(n)) => n.to_string(),
+                Some(Value::Float(f)) => f.to_string(),
+                Some(Value::Boolean(flag)) => if *flag { "ON" } else { "OFF" }.to_string(),
+                Some(Value::Text(text)) => sql::literal(text),
+                None => match base.iter().find(|(known, _)| known == name) {
+                    Some((_, value)) => option_value(value),
+                    None => "DEFAULT".to_string(),
+                },
+            };
+            sql::run(node, &format!("SET GLOBAL {name} = {value};"))
+                .map(|_| ())
+                .map_err(|e| e.message())
+        },
+    )
+}
+
+/// An option-file value (`256M`, `ON`) as `SET GLOBAL` takes it: sizes in bytes.
+fn option_value(value: &str) -> String {
+    let digits = value.trim_end_matches(['K', 'M', 'G']);
+    let factor: u64 = match &value[digits.len()..] {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => 0,
+    };
+    match digits.parse::<u64>() {
+        Ok(n) if factor > 0 && !digits.is_empty() => (n * factor).to_string(),
+        _ => sql::literal(value),
+    }
+}
+
+/// Each connection costs MariaDB at least its thread stack and buffers: about 1 MiB.
+const MIB_PER_CONNECTION: f64 = 1.0;
+
+/// Rules that depend on the memory the node will have.
+fn check_flavor(checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
+    let ram_mb = f64::from(flavor.ram_mb);
+    let pool_mb = |bytes: f64| bytes / f64::from(1u32 << 20);
+    if let Some(item) = given(checked, "innodb_buffer_pool_size")
+        && let Some(bytes) = item.number
+        && pool_mb(bytes) > ram_mb * 0.8
+    {
+        problems.push(
+            "innodb_buffer_pool_size",
+            format!(
+                "innodb_buffer_pool_size: value {} is more than 80% of the {} MB of memory of flavor {}",
+                show(&item.value),
+                flavor.ram_mb,
+                flavor.name
+            ),
+        );
+    }
+    if let Some(item) = given(checked, "max_connections")
+        && let Some(connections) = item.number
+    {
+        // Without a value the driver gives the pool half of the memory.
+        let pool = given(checked, "innodb_buffer_pool_size")
+            .and_then(|item| item.number)
+            .map(pool_mb)
+            .unwrap_or(ram_mb / 2.0);
+        let room = ((ram_mb - pool) / MIB_PER_CONNECTION).floor().max(0.0);
+        if connections > room {
+            problems.push(
+                "max_connections",
+                format!(
+                    "max_connections: value {} needs about {} MB ({MIB_PER_CONNECTION} MB each) beside the buffer pool, more than the {} MB of flavor {}; at most {room} fit",
+                    show(&item.value),
+                    connections * MIB_PER_CONNECTION,
+                    flavor.ram_mb,
+                    flavor.name
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(settings: Vec<(&str, Value)>) -> ValidationRequest {
+        ValidationRequest {
+            datastore_version: "10.11".into(),
+            settings: settings
+                .into_iter()
+                .map(|(name, value)| Setting {
+                    name: name.into(),
+                    value,
+                })
+                .collect(),
+            flavor: Some(Flavor {
+                id: "2".into(),
+                name: "small".into(),
+                ram_mb: 512,
+                vcpus: 1,
+            }),
+        }
+    }
+
+    fn fields(error: DriverError) -> Vec<(String, String)> {
+        match error {
+            DriverError::Invalid(errors) => {
+                errors.into_iter().map(|e| (e.field, e.message)).collect()
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sizes_become_bytes_and_restart_only_values_are_flagged() {
+        let validated = validate(&request(vec![
+            ("max_allowed_packet", Value::Text("32M".into())),
+            ("innodb_log_file_size", Value::Text("64m".into())),
+            ("slow_query_log", Value::Boolean(true)),
+            ("back_log", Value::Integer(100)),
+        ]))
+        .unwrap();
+        assert!(validated.settings.contains(&Setting {
+            name: "max_allowed_packet".into(),
+            value: Value::Integer(32 << 20)
+        }));
+        assert!(validated.settings.contains(&Setting {
+            name: "slow_query_log".into(),
+            value: Value::Text("ON".into())
+        }));
+        assert!(validated.settings.contains(&Setting {
+            name: "innodb_log_file_size".into(),
+            value: Value::Integer(64 << 20)
+        }));
+        assert_eq!(validated.restart_required, vec!["back_log".to_string()]);
+    }
+
+    #[test]
+    fn every_bad_value_is_named_with_its_rule() {
+        let problems = fields(
+            validate(&request(vec![
+                ("max_connections", Value::Text("many".into())),
+                ("max_allowed_packet", Value::Text("1Q".into())),
+                ("binlog_row_image", Value::Text("some".into())),
+                ("wait_timeout", Value::Integer(0)),
+                ("datadir", Value::Text("/tmp".into())),
+                ("no_such_variable", Value::Integer(1)),
+                ("innodb_ft_min_token_size", Value::Integer(16)),
+                ("innodb_ft_max_token_size", Value::Integer(10)),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "max_connections",
+                "max_allowed_packet",
+                "binlog_row_image",
+                "wait_timeout",
+                "datadir",
+                "no_such_variable",
+                "innodb_ft_min_token_size"
+            ],
+            "{problems:?}"
+        );
+        assert!(problems[1].1.contains("unknown unit"), "{}", problems[1].1);
+        assert!(
+            problems[2].1.contains("allowed values"),
+            "{}",
+            problems[2].1
+        );
+        assert!(
+            problems[6].1.contains("innodb_ft_max_token_size"),
+            "{}",
+            problems[6].1
+        );
+    }
+
+    #[test]
+    fn option_file_sizes_become_bytes_for_set_global() {
+        assert_eq!(option_value("256M"), (256u64 << 20).to_string());
+        assert_eq!(option_value("151"), "151");
+        assert_eq!(option_value("ON"), "'ON'");
+    }
+
+    #[test]
+    fn memory_rules_follow_the_flavor() {
+        let problems = fields(
+            validate(&request(vec![
+                ("innodb_buffer_pool_size", Value::Text("1G".into())),
+                ("max_connections", Value::Integer(5000)),
+            ]))
+            .unwrap_err(),
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].1.contains("flavor small"), "{}", problems[0].1);
+        assert!(problems[1].1.contains("at most"), "{}", problems[1].1);
+    }
+}

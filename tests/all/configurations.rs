@@ -1,0 +1,402 @@
+//! Configuration groups end to end, for each datastore: the `drover` binary over HTTP, real
+//! servers, values read back with the datastore's own client.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::api::Setup;
+use crate::common::api::Client;
+use crate::common::nodes::{port, run, wait_status};
+use crate::common::{load, runtime};
+use crate::nodes::require_binary;
+
+const BUILD: Duration = Duration::from_secs(180);
+
+/// One datastore's case: a value that changes live and one that needs a restart, each with the
+/// value the server shows for it and its default as the server shows it.
+struct Case {
+    datastore: &'static str,
+    version: &'static str,
+    driver: &'static str,
+    dynamic: (&'static str, Value, &'static str, &'static str),
+    restart_only: (&'static str, Value, &'static str, &'static str),
+    /// A second value for the dynamic parameter, for the edit.
+    edited: (Value, &'static str),
+    /// Bad values, each with a word its message must contain.
+    bad: Vec<(&'static str, Value, &'static str)>,
+    /// Valid values sent beside the bad ones (the other half of a cross-field rule).
+    beside: Vec<(&'static str, Value)>,
+}
+
+/// Reads a parameter's live value with the datastore's client, as root.
+fn live(case: &Case, port: u16, password: &str, name: &str) -> String {
+    let port_arg = port.to_string();
+    match case.datastore {
+        "redis" => {
+            let out = run(
+                "redis-cli",
+                &[
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port_arg,
+                    "--user",
+                    "default",
+                    "--pass",
+                    password,
+                    "--no-auth-warning",
+                    "--raw",
+                    "CONFIG",
+                    "GET",
+                    name,
+                ],
+            );
+            out.lines().nth(1).unwrap_or("").to_string()
+        }
+        "postgresql" => {
+            crate::postgresql::psql(
+                port,
+                "postgres",
+                password,
+                "postgres",
+                &format!("SHOW {name};"),
+            )
+            .1
+        }
+        "mariadb" => mariadb_root(port, password, &format!("SELECT @@GLOBAL.{name};")),
+        other => panic!("no client for {other}"),
+    }
+}
+
+fn mariadb_root(port: u16, password: &str, sql: &str) -> String {
+    let output = std::process::Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "--protocol=TCP",
+            "-h127.0.0.1",
+            "-uroot",
+            "-N",
+            "-B",
+        ])
+        .arg(format!("-P{port}"))
+        .args(["-e", sql])
+        .env("MYSQL_PWD", password)
+        .output()
+        .expect("mariadb runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Every parameter name the live server itself reports.
+fn server_names(case: &Case, port: u16, password: &str) -> BTreeSet<String> {
+    let port_arg = port.to_string();
+    let text = match case.datastore {
+        "redis" => run(
+            "redis-cli",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port_arg,
+                "--user",
+                "default",
+                "--pass",
+                password,
+                "--no-auth-warning",
+                "--raw",
+                "CONFIG",
+                "GET",
+                "*",
+            ],
+        )
+        .lines()
+        .step_by(2)
+        .collect::<Vec<_>>()
+        .join("\n"),
+        "postgresql" => {
+            crate::postgresql::psql(
+                port,
+                "postgres",
+                password,
+                "postgres",
+                "SELECT name FROM pg_settings;",
+            )
+            .1
+        }
+        "mariadb" => mariadb_root(
+            port,
+            password,
+            "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES;",
+        ),
+        other => panic!("no client for {other}"),
+    };
+    text.lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn configuration_count(client: &Client) -> usize {
+    client.get("configurations").expect(200)["configurations"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+fn lifecycle(case: Case) {
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let body = json!({"instance": {"name": format!("{}-cfg", case.datastore), "flavorRef": 2, "volume": {"size": 1},
+        "datastore": {"type": case.datastore, "version": case.version}}});
+    let id = client.post("instances", body).expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
+    let port = port(&instance);
+    let root = client
+        .post(&format!("instances/{id}/root"), json!({}))
+        .expect(200);
+    let password = root["user"]["password"].as_str().unwrap().to_string();
+    let live = |name: &str| live(&case, port, &password, name);
+
+    // The catalog, through the API, is the server's own list less what the driver excludes.
+    let parameters = client
+        .get(&format!(
+            "datastores/{}/versions/{}/parameters",
+            case.datastore, case.version
+        ))
+        .expect(200);
+    let listed: BTreeSet<String> = parameters["configuration-parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    let excluded: BTreeSet<String> = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            let runtime = runtime();
+            let driver = load(&runtime, case.driver).await;
+            driver.excluded(case.version).await.unwrap()
+        })
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let actual = server_names(&case, port, &password);
+    assert!(
+        listed.is_disjoint(&excluded),
+        "a parameter is both listed and excluded"
+    );
+    let catalog: BTreeSet<String> = listed.union(&excluded).cloned().collect();
+    assert_eq!(
+        actual.difference(&catalog).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "the server has parameters the catalog lacks"
+    );
+    assert_eq!(
+        catalog.difference(&actual).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "the catalog has parameters the server lacks"
+    );
+    let one = client
+        .get(&format!(
+            "datastores/{}/versions/{}/parameters/{}",
+            case.datastore, case.version, case.restart_only.0
+        ))
+        .expect(200);
+    assert_eq!(one["restart_required"], true, "{one}");
+
+    // Bad values: 422 naming each, and nothing stored.
+    let mut values = serde_json::Map::new();
+    for (name, value, _) in &case.bad {
+        values.insert(name.to_string(), value.clone());
+    }
+    for (name, value) in &case.beside {
+        values.insert(name.to_string(), value.clone());
+    }
+    let message = client
+        .post(
+            "configurations",
+            json!({"configuration": {"name": "bad", "values": values,
+                "datastore": {"type": case.datastore, "version": case.version}}}),
+        )
+        .error("unprocessableEntity", 422);
+    for (name, _, word) in &case.bad {
+        assert!(message.contains(name), "{name} is not named: {message}");
+        assert!(message.contains(word), "{word:?} is not said: {message}");
+    }
+    assert_eq!(configuration_count(client), 0);
+
+    // A group with a live value and a restart-only one.
+    let (dynamic, dynamic_value, dynamic_live, dynamic_default) = &case.dynamic;
+    let (restart, restart_value, restart_live, restart_default) = &case.restart_only;
+    assert_eq!(live(dynamic), *dynamic_default);
+    assert_eq!(live(restart), *restart_default);
+    let group = client
+        .post(
+            "configurations",
+            json!({"configuration": {"name": "tuned", "description": "for the test",
+                "values": {*dynamic: dynamic_value, *restart: restart_value},
+                "datastore": {"type": case.datastore, "version": case.version}}}),
+        )
+        .expect(200)["configuration"]
+        .clone();
+    let group_id = group["id"].as_str().unwrap().to_string();
+    assert_eq!(group["instance_count"], 0, "{group}");
+
+    // Attach: the live value at once, RESTART_REQUIRED for the other.
+    client
+        .put(
+            &format!("instances/{id}"),
+            json!({"instance": {"configuration": group_id}}),
+        )
+        .expect(202);
+    wait_status(server, client, &id, "RESTART_REQUIRED", BUILD);
+    assert_eq!(live(dynamic), *dynamic_live);
+    assert_eq!(live(restart), *restart_default);
+    let shown = client.get(&format!("instances/{id}")).expect(200);
+    assert_eq!(shown["instance"]["configuration"]["id"], group_id.as_str());
+    let users = client
+        .get(&format!("configurations/{group_id}/instances"))
+        .expect(200);
+    assert_eq!(users["instances"][0]["id"], id.as_str(), "{users}");
+
+    // Restart: both values live.
+    client
+        .post(&format!("instances/{id}/action"), json!({"restart": {}}))
+        .expect(202);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(live(dynamic), *dynamic_live);
+    assert_eq!(live(restart), *restart_live);
+
+    // An attached group cannot be deleted; an edit reaches the instance.
+    client
+        .delete(&format!("configurations/{group_id}"))
+        .error("badRequest", 400);
+    client
+        .patch(
+            &format!("configurations/{group_id}"),
+            json!({"configuration": {"values": {*dynamic: case.edited.0}}}),
+        )
+        .expect(200);
+    wait_until(
+        || live(dynamic) == case.edited.1,
+        "the edit reached the server",
+    );
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+
+    // Detach: the live value returns at once, the other after a restart.
+    client
+        .put(
+            &format!("instances/{id}"),
+            json!({"instance": {"configuration": null}}),
+        )
+        .expect(202);
+    wait_status(server, client, &id, "RESTART_REQUIRED", BUILD);
+    assert_eq!(live(dynamic), *dynamic_default);
+    client
+        .post(&format!("instances/{id}/action"), json!({"restart": {}}))
+        .expect(202);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(live(restart), *restart_default);
+    let shown = client.get(&format!("instances/{id}")).expect(200);
+    assert!(shown["instance"]["configuration"].is_null(), "{shown}");
+
+    client
+        .delete(&format!("configurations/{group_id}"))
+        .expect(202);
+    assert_eq!(configuration_count(client), 0);
+    client.delete(&format!("instances/{id}")).expect(202);
+}
+
+#[track_caller]
+fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < BUILD, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn redis_configuration_groups_apply_live_and_at_restart() {
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    lifecycle(Case {
+        datastore: "redis",
+        version: "7.0",
+        driver: drover_artifacts::REDIS,
+        dynamic: (
+            "maxmemory-policy",
+            json!("allkeys-lru"),
+            "allkeys-lru",
+            "noeviction",
+        ),
+        restart_only: ("databases", json!(8), "8", "16"),
+        edited: (json!("volatile-lru"), "volatile-lru"),
+        bad: vec![
+            ("maxclients", json!("many"), "integer"),
+            ("databases", json!(0), "minimum"),
+            ("appendfsync", json!("sometimes"), "allowed values"),
+            ("maxmemory", json!("10qb"), "unit"),
+            ("port", json!(7000), "cannot be set"),
+            ("no-such-parameter", json!(1), "not supported"),
+        ],
+        beside: vec![],
+    });
+}
+
+#[test]
+fn postgresql_configuration_groups_apply_live_and_at_restart() {
+    require_binary("postgres", "postgresql-15");
+    require_binary("psql", "postgresql-client-15");
+    lifecycle(Case {
+        datastore: "postgresql",
+        version: "15",
+        driver: drover_artifacts::POSTGRESQL,
+        // Drover sizes work_mem from flavor 2's 512 MiB: 8MB.
+        dynamic: ("work_mem", json!("16MB"), "16MB", "8MB"),
+        restart_only: ("max_connections", json!(50), "50", "100"),
+        edited: (json!("32MB"), "32MB"),
+        bad: vec![
+            ("max_wal_senders", json!(3), "cannot be set"),
+            ("work_mem", json!("8mb"), "unit"),
+            ("statement_timeout", json!(-5), "minimum"),
+            ("wal_compression", json!("maybe"), "allowed values"),
+            ("enable_seqscan", json!(12), "boolean"),
+            ("no_such_setting", json!(1), "not supported"),
+            ("min_wal_size", json!("2GB"), "max_wal_size"),
+        ],
+        beside: vec![],
+    });
+}
+
+#[test]
+fn mariadb_configuration_groups_apply_live_and_at_restart() {
+    require_binary("mariadbd", "mariadb-server");
+    require_binary("mariadb", "mariadb-client");
+    lifecycle(Case {
+        datastore: "mariadb",
+        version: "10.11",
+        driver: drover_artifacts::MARIADB,
+        dynamic: ("max_connections", json!(90), "90", "151"),
+        // back_log defaults to 50 + max_connections / 5.
+        restart_only: ("back_log", json!(100), "100", "80"),
+        edited: (json!(120), "120"),
+        bad: vec![
+            ("wait_timeout", json!("long"), "integer"),
+            ("max_allowed_packet", json!("1Q"), "unit"),
+            ("binlog_row_image", json!("some"), "allowed values"),
+            ("datadir", json!("/tmp"), "cannot be set"),
+            ("no_such_variable", json!(1), "not supported"),
+            (
+                "innodb_ft_min_token_size",
+                json!(16),
+                "innodb_ft_max_token_size",
+            ),
+        ],
+        beside: vec![("innodb_ft_max_token_size", json!(10))],
+    });
+}
