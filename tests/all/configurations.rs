@@ -28,6 +28,9 @@ struct Case {
     bad: Vec<(&'static str, Value, &'static str)>,
     /// Valid values sent beside the bad ones (the other half of a cross-field rule).
     beside: Vec<(&'static str, Value)>,
+    /// A value that passes validation but that the running server refuses, and a live value
+    /// (name, value, default as shown) applied before it, which must be undone.
+    refused: Option<(&'static str, Value, (&'static str, Value, &'static str))>,
 }
 
 /// Reads a parameter's live value with the datastore's client, as root.
@@ -246,6 +249,47 @@ fn lifecycle(case: Case) {
     let group_id = group["id"].as_str().unwrap().to_string();
     assert_eq!(group["instance_count"], 0, "{group}");
 
+    // A value the running server refuses: nothing is half-applied, the instance keeps what it
+    // had, and its fault says why.
+    if let Some((name, value, (before, before_value, before_default))) = &case.refused {
+        let refused = client
+            .post(
+                "configurations",
+                json!({"configuration": {"name": "refused",
+                    "values": {*before: before_value, *name: value},
+                    "datastore": {"type": case.datastore, "version": case.version}}}),
+            )
+            .expect(200)["configuration"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        client
+            .put(
+                &format!("instances/{id}"),
+                json!({"instance": {"configuration": refused}}),
+            )
+            .expect(202);
+        wait_until(
+            || {
+                let shown = client.get(&format!("instances/{id}")).expect(200);
+                shown["instance"]["fault"].is_object() && shown["instance"]["status"] == "ACTIVE"
+            },
+            "the refused apply ended",
+        );
+        let shown = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
+        let fault = shown["fault"]["message"].as_str().unwrap();
+        assert!(fault.contains(name), "{fault}");
+        assert!(shown["configuration"].is_null(), "{shown}");
+        assert_eq!(
+            live(dynamic),
+            *dynamic_default,
+            "the change before the refusal was undone"
+        );
+        client
+            .delete(&format!("configurations/{refused}"))
+            .expect(202);
+    }
+
     // Attach: the live value at once, RESTART_REQUIRED for the other.
     client
         .put(
@@ -345,6 +389,7 @@ fn redis_configuration_groups_apply_live_and_at_restart() {
             ("no-such-parameter", json!(1), "not supported"),
         ],
         beside: vec![],
+        refused: None,
     });
 }
 
@@ -370,6 +415,7 @@ fn postgresql_configuration_groups_apply_live_and_at_restart() {
             ("min_wal_size", json!("2GB"), "max_wal_size"),
         ],
         beside: vec![],
+        refused: None,
     });
 }
 
@@ -398,5 +444,12 @@ fn mariadb_configuration_groups_apply_live_and_at_restart() {
             ),
         ],
         beside: vec![("innodb_ft_max_token_size", json!(10))],
+        // Free text the catalog cannot judge; the server knows its character sets.
+        // Values apply in name order: auto_increment_increment first, then the refusal.
+        refused: Some((
+            "character_set_server",
+            json!("klingon"),
+            ("auto_increment_increment", json!(5), "1"),
+        )),
     });
 }

@@ -464,5 +464,6 @@ async fn insert_apply_task(
             )),
             other => other.into(),
         })?;
+    tx.clear_instance_fault(&instance.id).await?;
     Ok(())
 }

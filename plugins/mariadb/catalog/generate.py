@@ -92,6 +92,13 @@ PREFIXES = [
     ("slave_", REPLICATION),
     ("rpl_semi_sync_", REPLICATION),
 ]
+# Variables whose option has the same name although SYSTEM_VARIABLES shows no command-line
+# argument for them (mariadbd --help --verbose lists them; my.cnf accepts them).
+OPTIONS_ANYWAY = {
+    "character_set_filesystem", "character_set_server", "collation_server",
+    "default_storage_engine", "default_tmp_storage_engine", "enforce_storage_engine",
+    "lc_messages", "lc_time_names",
+}
 NOT_AN_OPTION = "not a server option: a value could not be kept across restarts"
 SESSION_ONLY = "a session variable: it has no server-wide value"
 READ_ONLY = "read-only: fixed when the server was built or started"
@@ -151,6 +158,9 @@ def describe(row):
     kind, name = row["VARIABLE_TYPE"], row["VARIABLE_NAME"]
     if kind == "BOOLEAN":
         return "Boolean", "Range::None", [], None
+    if kind == "ENUM" and row["ENUM_VALUE_LIST"] == "\\N":
+        # Character sets, collations, engines: names the server knows, listed elsewhere.
+        return "Text", "Range::None", [], None
     if kind == "ENUM":
         return "Enumeration", "Range::None", row["ENUM_VALUE_LIST"].split(","), None
     if kind in ("SET", "FLAGSET", "VARCHAR"):
@@ -177,7 +187,7 @@ def exclusion(row):
             return reason
     if row["VARIABLE_SCOPE"] == "SESSION ONLY":
         return SESSION_ONLY
-    if row["COMMAND_LINE_ARGUMENT"] == "\\N":
+    if row["COMMAND_LINE_ARGUMENT"] == "\\N" and name not in OPTIONS_ANYWAY:
         return READ_ONLY if row["READ_ONLY"] == "YES" else NOT_AN_OPTION
     return None
 

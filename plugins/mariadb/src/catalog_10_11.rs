@@ -5,7 +5,7 @@ use drover_driver_sdk::catalog::{Catalog, Excluded, Kind, Param, Range};
 
 use crate::units::UNITS;
 
-/// MariaDB 10.11: 439 parameters users may set, 236 the service controls.
+/// MariaDB 10.11: 447 parameters users may set, 228 the service controls.
 pub static CATALOG: Catalog = Catalog {
     datastore: "mariadb",
     version: "10.11",
@@ -447,6 +447,36 @@ static PARAMS: &[Param] = &[
         description: "Size of tree cache used in bulk insert optimisation. Note that this is a limit per thread!",
     },
     Param {
+        name: "character_set_filesystem",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: Some("binary"),
+        description: "The filesystem character set",
+    },
+    Param {
+        name: "character_set_server",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: Some("latin1"),
+        description: "The default character set",
+    },
+    Param {
+        name: "collation_server",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: Some("latin1_swedish_ci"),
+        description: "The server default collation",
+    },
+    Param {
         name: "column_compression_threshold",
         kind: Kind::Integer,
         range: Range::Int(0, 4294967295),
@@ -613,6 +643,26 @@ static PARAMS: &[Param] = &[
         description: "Default flags for the regex library",
     },
     Param {
+        name: "default_storage_engine",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: Some("InnoDB"),
+        description: "The default storage engine for new tables",
+    },
+    Param {
+        name: "default_tmp_storage_engine",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: None,
+        description: "The default storage engine for user-created temporary tables",
+    },
+    Param {
         name: "default_week_format",
         kind: Kind::Integer,
         range: Range::Int(0, 7),
@@ -711,6 +761,16 @@ static PARAMS: &[Param] = &[
         dynamic: false,
         default: Some("OFF"),
         description: "Encrypt temporary files (created for filesort, binary log cache, etc)",
+    },
+    Param {
+        name: "enforce_storage_engine",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: None,
+        description: "Force the use of a storage engine for new tables",
     },
     Param {
         name: "eq_range_index_dive_limit",
@@ -2418,6 +2478,26 @@ static PARAMS: &[Param] = &[
         dynamic: false,
         default: Some("OFF"),
         description: "Enable support for large pages",
+    },
+    Param {
+        name: "lc_messages",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: Some("en_US"),
+        description: "Set the language used for the error messages",
+    },
+    Param {
+        name: "lc_time_names",
+        kind: Kind::Text,
+        range: Range::None,
+        allowed: &[],
+        unit: None,
+        dynamic: true,
+        default: Some("en_US"),
+        description: "Set the language used for the month names and the days of the week",
     },
     Param {
         name: "lock_wait_timeout",
@@ -4473,15 +4553,7 @@ static EXCLUDED: &[Excluded] = &[
         reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
-        name: "character_set_filesystem",
-        reason: "not a server option: a value could not be kept across restarts",
-    },
-    Excluded {
         name: "character_set_results",
-        reason: "not a server option: a value could not be kept across restarts",
-    },
-    Excluded {
-        name: "character_set_server",
         reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
@@ -4505,10 +4577,6 @@ static EXCLUDED: &[Excluded] = &[
         reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
-        name: "collation_server",
-        reason: "not a server option: a value could not be kept across restarts",
-    },
-    Excluded {
         name: "core_file",
         reason: "core dumps would write server memory to the node's disk",
     },
@@ -4519,18 +4587,6 @@ static EXCLUDED: &[Excluded] = &[
     Excluded {
         name: "default_master_connection",
         reason: "a session variable: it has no server-wide value",
-    },
-    Excluded {
-        name: "default_storage_engine",
-        reason: "not a server option: a value could not be kept across restarts",
-    },
-    Excluded {
-        name: "default_tmp_storage_engine",
-        reason: "not a server option: a value could not be kept across restarts",
-    },
-    Excluded {
-        name: "enforce_storage_engine",
-        reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
         name: "error_count",
@@ -4709,16 +4765,8 @@ static EXCLUDED: &[Excluded] = &[
         reason: "a session variable: it has no server-wide value",
     },
     Excluded {
-        name: "lc_messages",
-        reason: "not a server option: a value could not be kept across restarts",
-    },
-    Excluded {
         name: "lc_messages_dir",
         reason: "file locations are controlled by the service",
-    },
-    Excluded {
-        name: "lc_time_names",
-        reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
         name: "license",
