@@ -268,3 +268,164 @@ fn the_openstack_client_runs_an_instance_its_databases_users_and_root() {
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
+
+#[test]
+fn the_openstack_client_manages_configuration_groups() {
+    crate::nodes::require_binary("redis-server", "redis-server");
+    crate::nodes::require_binary("redis-cli", "redis-tools");
+    let server = noauth_server();
+    let parameters = run(
+        &server,
+        PROJECT,
+        &[
+            "database",
+            "configuration",
+            "parameter",
+            "list",
+            "7.0",
+            "--datastore",
+            "redis",
+        ],
+    );
+    assert!(
+        parameters
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["Name"] == "maxmemory-policy"),
+        "{parameters}"
+    );
+
+    let created = run(
+        &server,
+        PROJECT,
+        &[
+            "database",
+            "instance",
+            "create",
+            "cli-redis",
+            "--flavor",
+            "1",
+            "--size",
+            "1",
+            "--datastore",
+            "redis",
+            "--datastore-version",
+            "7.0",
+        ],
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    wait_for_status(&server, &id, "ACTIVE");
+
+    let group = run(
+        &server,
+        PROJECT,
+        &[
+            "database",
+            "configuration",
+            "create",
+            "cli-group",
+            r#"{"maxmemory-policy": "allkeys-lru"}"#,
+            "--datastore",
+            "redis",
+            "--datastore-version",
+            "7.0",
+            "--description",
+            "from the client",
+        ],
+    );
+    let group_id = group["id"].as_str().unwrap().to_string();
+    let listed = run(&server, PROJECT, &["database", "configuration", "list"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["ID"] == group_id.as_str()),
+        "{listed}"
+    );
+    let shown = run(
+        &server,
+        PROJECT,
+        &["database", "configuration", "show", &group_id],
+    );
+    assert!(shown.to_string().contains("allkeys-lru"), "{shown}");
+
+    run_text(
+        &server,
+        PROJECT,
+        &["database", "configuration", "attach", &id, &group_id],
+    );
+    let started = std::time::Instant::now();
+    while run(
+        &server,
+        PROJECT,
+        &["database", "configuration", "instances", &group_id],
+    )
+    .as_array()
+    .unwrap()
+    .is_empty()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "not attached"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    wait_for_status(&server, &id, "ACTIVE");
+    let root = run(&server, PROJECT, &["database", "root", "enable", &id]);
+    let password = root["password"].as_str().unwrap();
+    let port = crate::common::nodes::port(
+        &crate::common::api::Client::new(&server.base, PROJECT, None)
+            .get(&format!("instances/{id}"))
+            .expect(200)["instance"],
+    );
+    let policy = || {
+        crate::common::nodes::run(
+            "redis-cli",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "--user",
+                "default",
+                "--pass",
+                password,
+                "--no-auth-warning",
+                "--raw",
+                "CONFIG",
+                "GET",
+                "maxmemory-policy",
+            ],
+        )
+    };
+    assert!(policy().ends_with("allkeys-lru"), "{}", policy());
+
+    run_text(
+        &server,
+        PROJECT,
+        &["database", "configuration", "detach", &id],
+    );
+    let started = std::time::Instant::now();
+    while !policy().ends_with("noeviction") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "not detached"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    wait_for_status(&server, &id, "ACTIVE");
+    run_text(
+        &server,
+        PROJECT,
+        &["database", "configuration", "delete", &group_id],
+    );
+    assert!(
+        run(&server, PROJECT, &["database", "configuration", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    run_text(&server, PROJECT, &["database", "instance", "delete", &id]);
+}
