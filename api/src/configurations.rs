@@ -124,3 +124,23 @@ pub struct ParametersResponse {
     #[serde(rename = "configuration-parameters")]
     pub parameters: Vec<ParameterView>,
 }
+
+/// A parameter the service controls itself, and why users may not set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExcludedParameterView {
+    /// Its name.
+    pub name: String,
+    /// Why it cannot be set in a configuration group.
+    pub reason: String,
+}
+
+/// `GET /mgmt/datastores/versions/{id}/parameters`: the catalog and what it leaves out.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MgmtParametersResponse {
+    /// The parameters users may set.
+    #[serde(rename = "configuration-parameters")]
+    pub parameters: Vec<ParameterView>,
+    /// The parameters the service controls.
+    #[serde(rename = "excluded-parameters")]
+    pub excluded: Vec<ExcludedParameterView>,
+}

@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use drover_api::configurations::{ParameterView, ParametersResponse};
+use drover_api::configurations::{
+    ExcludedParameterView, MgmtParametersResponse, ParameterView, ParametersResponse,
+};
 use drover_api::datastores::*;
 use drover_api::flavors::*;
 
@@ -189,4 +191,27 @@ pub async fn show_parameter_by_version(
     let (version, param) =
         service::configurations::parameter(&state.services, &ctx, None, &version, &name).await?;
     Ok(Json(views::parameter(&version, &param)))
+}
+
+/// `GET /mgmt/datastores/versions/{id}/parameters`.
+pub async fn list_parameters_for_operators(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, version)): Path<(String, String)>,
+) -> ApiResult<Json<MgmtParametersResponse>> {
+    let (version, params, excluded) =
+        service::configurations::parameters_for_operators(&state.services, &ctx, &version).await?;
+    Ok(Json(MgmtParametersResponse {
+        parameters: params
+            .iter()
+            .map(|p| views::parameter(&version, p))
+            .collect(),
+        excluded: excluded
+            .into_iter()
+            .map(|e| ExcludedParameterView {
+                name: e.name,
+                reason: e.reason,
+            })
+            .collect(),
+    }))
 }

@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router {
             "/datastores/versions/{id}/parameters/{name}",
             get(catalog::show_parameter_by_version),
         )
+        .route(
+            "/mgmt/datastores/versions/{id}/parameters",
+            get(catalog::list_parameters_for_operators),
+        )
         .route("/limits", get(mgmt::limits))
         .route(
             "/mgmt/quotas/{id}",

@@ -119,6 +119,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("datastore:version_update", "rule:admin"),
     ("datastore:version_delete", "rule:admin"),
     ("datastore:version_mgmt_index", "rule:admin"),
+    ("configuration-parameter:mgmt_index", "rule:admin"),
     ("flavor:create", "rule:admin"),
     ("flavor:delete", "rule:admin"),
     ("quota:show", "rule:admin_or_owner"),

@@ -8,7 +8,9 @@ use crate::orchestrator::{
     TaskPayload, settings_from_json, settings_to_json, value_from_json, value_to_json,
 };
 use crate::runtime::CallError;
-use crate::runtime::types::{DriverError, Flavor, ParamDef, Setting, ValidationRequest};
+use crate::runtime::types::{
+    DriverError, ExcludedParam, Flavor, ParamDef, Setting, ValidationRequest,
+};
 use crate::store::{Configuration, DatastoreVersion, Instance};
 
 /// `GET /datastores/{ds}/versions/{v}/parameters` (and by version id when `datastore` is
@@ -29,6 +31,27 @@ pub async fn parameters(
     let driver = driver_for(services, &found)?;
     let params = driver.parameters(&found.name).await?;
     Ok((found, params))
+}
+
+/// `GET /mgmt/datastores/versions/{id}/parameters`: the catalog and the parameters the
+/// service controls, with the driver's reasons.
+pub async fn parameters_for_operators(
+    services: &Services,
+    ctx: &Ctx,
+    version: &str,
+) -> ServiceResult<(DatastoreVersion, Vec<ParamDef>, Vec<ExcludedParam>)> {
+    ctx.authorize(services, "configuration-parameter:mgmt_index")?;
+    let found = services
+        .store
+        .datastore_version(version)
+        .await
+        .map_err(|_| {
+            ServiceError::NotFound(format!("Datastore version '{version}' cannot be found."))
+        })?;
+    let driver = driver_for(services, &found)?;
+    let params = driver.parameters(&found.name).await?;
+    let excluded = driver.excluded(&found.name).await?;
+    Ok((found, params, excluded))
 }
 
 /// `GET …/parameters/{name}`: one parameter; names match without regard to case, as in Trove.
