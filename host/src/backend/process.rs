@@ -130,6 +130,8 @@ pub async fn start(node: &ProcessNode) -> Result<(), String> {
 
     let deadline =
         Instant::now() + Duration::from_millis(u64::from(service.start_timeout_ms.max(1000)));
+    // Small servers are ready in tens of milliseconds: probe early, then back off.
+    let mut pause = Duration::from_millis(10);
     loop {
         if state(&node.dir) == ProcessState::Stopped {
             return Err(format!(
@@ -148,7 +150,8 @@ pub async fn start(node: &ProcessNode) -> Result<(), String> {
                 service.start_timeout_ms
             ));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
 
