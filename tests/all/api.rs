@@ -119,6 +119,89 @@ on_both!(
     }
 );
 
+on_both!(
+    configuration_groups_are_stored_changed_and_kept_to_their_project,
+    |setup| {
+        let client = &setup.member;
+        let group = client
+            .post(
+                "configurations",
+                json!({"configuration": {"name": "g1", "description": "d",
+                "values": {"maxmemory-policy": "allkeys-lru", "appendonly": true},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+            )
+            .expect(200)["configuration"]
+            .clone();
+        let id = group["id"].as_str().unwrap().to_string();
+        // Values are stored as the driver normalised them.
+        assert_eq!(group["values"]["appendonly"], "yes", "{group}");
+        assert_eq!(group["datastore_name"], "redis");
+        client
+            .patch(
+                &format!("configurations/{id}"),
+                json!({"configuration": {"values": {"timeout": 300}}}),
+            )
+            .expect(200);
+        let shown =
+            client.get(&format!("configurations/{id}")).expect(200)["configuration"].clone();
+        assert_eq!(shown["values"]["timeout"], 300, "{shown}");
+        assert_eq!(
+            shown["values"]["maxmemory-policy"], "allkeys-lru",
+            "{shown}"
+        );
+        client
+            .put(
+                &format!("configurations/{id}"),
+                json!({"configuration": {"name": "g2", "values": {"timeout": 60}}}),
+            )
+            .expect(202);
+        let shown =
+            client.get(&format!("configurations/{id}")).expect(200)["configuration"].clone();
+        assert_eq!(shown["name"], "g2");
+        assert_eq!(
+            shown["values"],
+            json!({"timeout": 60}),
+            "PUT replaces the values"
+        );
+        // A bad value in an edit changes nothing.
+        client
+            .patch(
+                &format!("configurations/{id}"),
+                json!({"configuration": {"values": {"timeout": "soon"}}}),
+            )
+            .error("unprocessableEntity", 422);
+        assert_eq!(
+            client.get(&format!("configurations/{id}")).expect(200)["configuration"]["values"],
+            json!({"timeout": 60})
+        );
+        assert_eq!(
+            client
+                .get(&format!("configurations/{id}/instances"))
+                .expect(200)["instances"],
+            json!([])
+        );
+        // Another project sees nothing; unknown ids are 404s.
+        let other = Client::new(
+            &setup.server.base,
+            "p2",
+            Some(&token(setup.server.state_dir(), "p2", "member")),
+        );
+        other
+            .get(&format!("configurations/{id}"))
+            .error("itemNotFound", 404);
+        assert_eq!(
+            other.get("configurations").expect(200)["configurations"],
+            json!([])
+        );
+        client.get("configurations/nope").error("itemNotFound", 404);
+        client.delete(&format!("configurations/{id}")).expect(202);
+        assert_eq!(
+            client.get("configurations").expect(200)["configurations"],
+            json!([])
+        );
+    }
+);
+
 on_both!(flavors_are_listed_shown_and_managed_by_admins, |setup| {
     let flavors = setup.member.get("flavors").expect(200);
     let small = flavors["flavors"]
@@ -535,10 +618,7 @@ on_both!(
             .error("instanceFault", 500);
         assert!(message.contains("panicked"), "{message}");
         // 501: not offered.
-        setup
-            .member
-            .get("configurations")
-            .error("notImplemented", 501);
+        setup.member.get("clusters").error("notImplemented", 501);
         // 413: over quota, before anything is written.
         setup
             .admin
