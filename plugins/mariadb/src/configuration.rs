@@ -2,7 +2,7 @@
 //! plus the rules across values the server refuses at start and the ones that depend on the
 //! flavor. Sizes are stored in bytes, the only form `SET GLOBAL` takes.
 
-use drover_driver_sdk::catalog::{Catalog, Checked, Kind, given, show};
+use drover_driver_sdk::catalog::{Catalog, Checked, Kind, given, memory};
 use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
 use drover_driver_sdk::prelude::*;
 
@@ -109,43 +109,23 @@ const MIB_PER_CONNECTION: f64 = 1.0;
 
 /// Rules that depend on the memory the node will have.
 fn check_flavor(checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
-    let ram_mb = f64::from(flavor.ram_mb);
-    let pool_mb = |bytes: f64| bytes / f64::from(1u32 << 20);
-    if let Some(item) = given(checked, "innodb_buffer_pool_size")
-        && let Some(bytes) = item.number
-        && pool_mb(bytes) > ram_mb * 0.8
-    {
-        problems.push(
-            "innodb_buffer_pool_size",
-            format!(
-                "innodb_buffer_pool_size: value {} is more than 80% of the {} MB of memory of flavor {}",
-                show(&item.value),
-                flavor.ram_mb,
-                flavor.name
-            ),
-        );
+    let pool = given(checked, "innodb_buffer_pool_size");
+    let pool_mb = pool
+        .and_then(|item| item.number)
+        .map(|bytes| bytes / f64::from(1u32 << 20));
+    if let (Some(item), Some(mb)) = (pool, pool_mb) {
+        memory::at_most_share(problems, item, mb, flavor, 0.8);
     }
-    if let Some(item) = given(checked, "max_connections")
-        && let Some(connections) = item.number
-    {
+    if let Some(item) = given(checked, "max_connections") {
         // Without a value the driver gives the pool half of the memory.
-        let pool = given(checked, "innodb_buffer_pool_size")
-            .and_then(|item| item.number)
-            .map(pool_mb)
-            .unwrap_or(ram_mb / 2.0);
-        let room = ((ram_mb - pool) / MIB_PER_CONNECTION).floor().max(0.0);
-        if connections > room {
-            problems.push(
-                "max_connections",
-                format!(
-                    "max_connections: value {} needs about {} MB ({MIB_PER_CONNECTION} MB each) beside the buffer pool, more than the {} MB of flavor {}; at most {room} fit",
-                    show(&item.value),
-                    connections * MIB_PER_CONNECTION,
-                    flavor.ram_mb,
-                    flavor.name
-                ),
-            );
-        }
+        let reserved = pool_mb.unwrap_or(f64::from(flavor.ram_mb) / 2.0);
+        memory::connections_fit(
+            problems,
+            item,
+            flavor,
+            ("the buffer pool", reserved),
+            MIB_PER_CONNECTION,
+        );
     }
 }
 
@@ -173,12 +153,8 @@ mod tests {
     }
 
     fn fields(error: DriverError) -> Vec<(String, String)> {
-        match error {
-            DriverError::Invalid(errors) => {
-                errors.into_iter().map(|e| (e.field, e.message)).collect()
-            }
-            other => panic!("expected invalid, got {other:?}"),
-        }
+        assert!(matches!(error, DriverError::Invalid(_)), "{error:?}");
+        error.field_messages()
     }
 
     #[test]

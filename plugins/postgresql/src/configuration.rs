@@ -1,7 +1,7 @@
 //! PostgreSQL configuration: the catalog generated from `pg_settings`, plus the rules across
 //! values that would keep the server from starting, and the ones that depend on the flavor.
 
-use drover_driver_sdk::catalog::{Catalog, Checked, given, show};
+use drover_driver_sdk::catalog::{Catalog, Checked, given, memory};
 use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
 use drover_driver_sdk::prelude::*;
 
@@ -110,44 +110,23 @@ const MIB_PER_CONNECTION: f64 = 2.0;
 
 /// Rules that depend on the memory the node will have.
 fn check_flavor(catalog: &Catalog, checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
-    let ram_mb = f64::from(flavor.ram_mb);
+    let pages_to_mb = |pages: f64| pages * 8.0 / 1024.0;
     if let Some(item) = given(checked, "shared_buffers")
         && let Some(pages) = item.number
-        && pages * 8.0 / 1024.0 > ram_mb * 0.8
     {
-        problems.push(
-            "shared_buffers",
-            format!(
-                "shared_buffers: value {} is more than 80% of the {} MB of memory of flavor {}",
-                show(&item.value),
-                flavor.ram_mb,
-                flavor.name
-            ),
-        );
+        memory::at_most_share(problems, item, pages_to_mb(pages), flavor, 0.8);
     }
-    if let Some(item) = given(checked, "max_connections")
-        && let Some(connections) = item.number
-    {
-        let buffers_mb = catalog
+    if let Some(item) = given(checked, "max_connections") {
+        let buffers = catalog
             .effective(checked, "shared_buffers")
-            .unwrap_or(16384.0)
-            * 8.0
-            / 1024.0;
-        let room = ((ram_mb - buffers_mb) / MIB_PER_CONNECTION)
-            .floor()
-            .max(0.0);
-        if connections > room {
-            problems.push(
-                "max_connections",
-                format!(
-                    "max_connections: value {} needs about {} MB ({MIB_PER_CONNECTION} MB each) beside shared_buffers, more than the {} MB of flavor {}; at most {room} fit",
-                    show(&item.value),
-                    connections * MIB_PER_CONNECTION,
-                    flavor.ram_mb,
-                    flavor.name
-                ),
-            );
-        }
+            .unwrap_or(16384.0);
+        memory::connections_fit(
+            problems,
+            item,
+            flavor,
+            ("shared_buffers", pages_to_mb(buffers)),
+            MIB_PER_CONNECTION,
+        );
     }
 }
 
@@ -175,12 +154,8 @@ mod tests {
     }
 
     fn fields(error: DriverError) -> Vec<(String, String)> {
-        match error {
-            DriverError::Invalid(errors) => {
-                errors.into_iter().map(|e| (e.field, e.message)).collect()
-            }
-            other => panic!("expected invalid, got {other:?}"),
-        }
+        assert!(matches!(error, DriverError::Invalid(_)), "{error:?}");
+        error.field_messages()
     }
 
     #[test]

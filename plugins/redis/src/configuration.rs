@@ -1,7 +1,7 @@
 //! Redis configuration: the generated catalog, plus what the generic checks cannot know —
 //! the syntax of Redis's structured text parameters and rules that depend on the flavor.
 
-use drover_driver_sdk::catalog::{Catalog, Checked, plain, show};
+use drover_driver_sdk::catalog::{Catalog, Checked, given, memory, plain, show};
 use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
 use drover_driver_sdk::prelude::*;
 
@@ -185,22 +185,10 @@ fn is_memory(word: &str) -> bool {
 
 /// Rules that depend on the memory the node will have.
 fn check_flavor(checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
-    let ram_bytes = f64::from(flavor.ram_mb) * 1024.0 * 1024.0;
-    for item in checked {
-        if item.param.name == "maxmemory"
-            && let Some(bytes) = item.number
-            && bytes > ram_bytes
-        {
-            problems.push(
-                "maxmemory",
-                format!(
-                    "maxmemory: value {} is more than the {} MB of memory of flavor {}",
-                    show(&item.value),
-                    flavor.ram_mb,
-                    flavor.name
-                ),
-            );
-        }
+    if let Some(item) = given(checked, "maxmemory")
+        && let Some(bytes) = item.number
+    {
+        memory::at_most_share(problems, item, bytes / f64::from(1u32 << 20), flavor, 1.0);
     }
 }
 
@@ -228,12 +216,8 @@ mod tests {
     }
 
     fn fields(error: DriverError) -> Vec<(String, String)> {
-        match error {
-            DriverError::Invalid(errors) => {
-                errors.into_iter().map(|e| (e.field, e.message)).collect()
-            }
-            other => panic!("expected invalid, got {other:?}"),
-        }
+        assert!(matches!(error, DriverError::Invalid(_)), "{error:?}");
+        error.field_messages()
     }
 
     #[test]

@@ -572,6 +572,66 @@ impl Catalog {
     }
 }
 
+/// Rules that tie values to the memory of the flavor a node runs on.
+pub mod memory {
+    use super::{Checked, show};
+    use crate::Flavor;
+    use crate::errors::Problems;
+
+    /// A memory value (`mb`, in MiB) may take at most `share` of the flavor's memory.
+    pub fn at_most_share(
+        problems: &mut Problems,
+        item: &Checked,
+        mb: f64,
+        flavor: &Flavor,
+        share: f64,
+    ) {
+        if mb > f64::from(flavor.ram_mb) * share {
+            problems.push(
+                item.param.name,
+                format!(
+                    "{}: value {} is more than {}% of the {} MB of memory of flavor {}",
+                    item.param.name,
+                    show(&item.value),
+                    (share * 100.0).round(),
+                    flavor.ram_mb,
+                    flavor.name
+                ),
+            );
+        }
+    }
+
+    /// A connection limit must fit, at `mb_each`, in the memory left beside `reserved_mb`
+    /// (`reserved` names what holds it, for the message).
+    pub fn connections_fit(
+        problems: &mut Problems,
+        item: &Checked,
+        flavor: &Flavor,
+        (reserved, reserved_mb): (&str, f64),
+        mb_each: f64,
+    ) {
+        let Some(connections) = item.number else {
+            return;
+        };
+        let room = ((f64::from(flavor.ram_mb) - reserved_mb) / mb_each)
+            .floor()
+            .max(0.0);
+        if connections > room {
+            problems.push(
+                item.param.name,
+                format!(
+                    "{}: value {} needs about {} MB ({mb_each} MB each) beside {reserved}, more than the {} MB of flavor {}; at most {room} fit",
+                    item.param.name,
+                    show(&item.value),
+                    connections * mb_each,
+                    flavor.ram_mb,
+                    flavor.name
+                ),
+            );
+        }
+    }
+}
+
 /// The checked value of a parameter, if it was given.
 pub fn given<'a>(checked: &'a [Checked], name: &str) -> Option<&'a Checked> {
     checked.iter().find(|item| item.param.name == name)

@@ -39,6 +39,17 @@ impl DriverError {
         DriverError::Unsupported(message.into())
     }
 
+    /// The (field, message) pairs of an `invalid` error; empty for any other error.
+    pub fn field_messages(&self) -> Vec<(String, String)> {
+        match self {
+            DriverError::Invalid(errors) => errors
+                .iter()
+                .map(|e| (e.field.clone(), e.message.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The error's text, for messages that wrap it.
     pub fn message(&self) -> String {
         match self {
