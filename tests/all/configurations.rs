@@ -469,3 +469,97 @@ fn mariadb_configuration_groups_apply_live_and_at_restart() {
         )),
     });
 }
+
+#[test]
+fn an_instance_created_with_a_group_starts_with_its_values() {
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let group = client
+        .post(
+            "configurations",
+            json!({"configuration": {"name": "at-create",
+                "values": {"maxmemory-policy": "allkeys-lfu", "databases": 4},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["configuration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "with-group", "flavorRef": 1, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}, "configuration": group}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The server starts with the values: no restart is owed, even for restart-only ones.
+    let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(
+        instance["configuration"]["id"],
+        group.as_str(),
+        "{instance}"
+    );
+    let port = port(&instance);
+    let password = client
+        .post(&format!("instances/{id}/root"), json!({}))
+        .expect(200)["user"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let case = Case {
+        datastore: "redis",
+        version: "7.0",
+        dynamic: ("maxmemory-policy", json!(null), "", ""),
+        restart_only: ("databases", json!(null), "", ""),
+        edited: (json!(null), ""),
+        bad: vec![],
+        beside: vec![],
+        refused: None,
+    };
+    assert_eq!(
+        live(&case, port, &password, "maxmemory-policy"),
+        "allkeys-lfu"
+    );
+    assert_eq!(live(&case, port, &password, "databases"), "4");
+    // A group for another datastore version is refused at create, and nothing is left.
+    let other = client
+        .post(
+            "configurations",
+            json!({"configuration": {"name": "pg", "values": {"work_mem": "8MB"},
+                "datastore": {"type": "postgresql", "version": "15"}}}),
+        )
+        .expect(200)["configuration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let message = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "mismatch", "flavorRef": 1, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}, "configuration": other}}),
+        )
+        .error("badRequest", 400);
+    assert!(message.contains("another datastore version"), "{message}");
+    assert_eq!(
+        client.get("instances").expect(200)["instances"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The legacy client's `{"instance": {}}` detaches.
+    client
+        .put(&format!("instances/{id}"), json!({"instance": {}}))
+        .expect(202);
+    wait_status(server, client, &id, "RESTART_REQUIRED", BUILD);
+    assert_eq!(
+        live(&case, port, &password, "maxmemory-policy"),
+        "noeviction"
+    );
+    client.delete(&format!("instances/{id}")).expect(202);
+}
