@@ -9,5 +9,6 @@ mod mariadb;
 mod nodes;
 mod postgresql;
 mod redis;
+mod replication;
 mod runtime;
 mod store;

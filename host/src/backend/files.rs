@@ -129,13 +129,16 @@ pub fn write(
         create_dir(dir, parent, run_as)?;
     }
     let target = inside(dir, relative)?;
+    // Unique per write, so that two writers of one file never share a temporary.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let temporary = target.with_file_name(format!(
-        ".{}.drover-{}",
+        ".{}.drover-{}-{}",
         target
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("file"),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let result = (|| {
         let mut file = fs::OpenOptions::new()

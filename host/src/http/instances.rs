@@ -95,12 +95,6 @@ pub async fn create(
     Body(request): Body<CreateInstanceRequest>,
 ) -> ApiResult<Json<InstanceResponse>> {
     let new = request.instance;
-    if new.replica_of.is_some() || new.replica_count.is_some() {
-        return Err(ApiError::new(
-            drover_api::error::ErrorKind::NotImplemented,
-            "Replicas are not available yet.",
-        ));
-    }
     if new.restore_point.is_some() {
         return Err(ApiError::new(
             drover_api::error::ErrorKind::NotImplemented,
@@ -119,6 +113,8 @@ pub async fn create(
         databases: databases(new.databases),
         users: users(new.users),
         configuration_id: new.configuration,
+        replica_of: new.replica_of.filter(|s| !s.is_empty()),
+        replica_count: new.replica_count.map(|c| c.0),
     };
     let details = service::instances::create(&state.services, &ctx, request).await?;
     Ok(Json(InstanceResponse {
@@ -157,11 +153,28 @@ pub async fn update(
     Body(request): Body<UpdateInstanceRequest>,
 ) -> ApiResult<StatusCode> {
     let update = request.instance;
-    if update.replica_of.is_some() {
-        return Err(ApiError::new(
-            drover_api::error::ErrorKind::NotImplemented,
-            "Replicas are not available yet.",
-        ));
+    match &update.replica_of {
+        Some(serde_json::Value::Null) => {
+            return Ok(
+                service::instances::detach_replica(&state.services, &ctx, &id)
+                    .await
+                    .map(|()| StatusCode::ACCEPTED)?,
+            );
+        }
+        Some(serde_json::Value::String(source)) if source.is_empty() => {
+            return Ok(
+                service::instances::detach_replica(&state.services, &ctx, &id)
+                    .await
+                    .map(|()| StatusCode::ACCEPTED)?,
+            );
+        }
+        Some(other) => {
+            return Err(ApiError::new(
+                drover_api::error::ErrorKind::BadRequest,
+                format!("replica_of: only \"\" or null (detach) can be set, not {other}"),
+            ));
+        }
+        None => {}
     }
     if update.datastore_version.is_some() {
         return Err(ApiError::new(
@@ -492,4 +505,23 @@ pub async fn disable_root(
 ) -> ApiResult<StatusCode> {
     service::instances::disable_root(&state.services, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /instances/{id}/replicas`.
+pub async fn replicas(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<InstancesResponse>> {
+    let replicas = service::instances::replicas(&state.services, &ctx, &id).await?;
+    let mut instances = Vec::with_capacity(replicas.len());
+    for replica in replicas {
+        let details = service::instances::show(&state.services, &ctx, &replica.id).await?;
+        instances.push(views::instance(&base, &ctx, &details));
+    }
+    Ok(Json(InstancesResponse {
+        instances,
+        links: vec![],
+    }))
 }

@@ -183,7 +183,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(instances::disable_root),
         )
         // Parts of the API later work fills in answer 501, never 404.
-        .route("/instances/{id}/replicas", any(not_implemented))
+        .route("/instances/{id}/replicas", get(instances::replicas))
         .route("/instances/{id}/backups", any(not_implemented))
         .route(
             "/configurations",

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::backend::{NodeInfo, ProcessNode};
 use crate::runtime::Driver;
-use crate::runtime::types::{Endpoint, Flavor, NodeContext, NodeRole, Setting, Value};
+use crate::runtime::types::{
+    Endpoint, Flavor, NodeContext, NodeRole, ReplicaSource, Setting, Value,
+};
 use crate::store::{DatastoreVersion, Instance};
 
 use super::Inner;
@@ -101,6 +103,24 @@ impl InstanceNode {
             port: instance.port as u16,
         };
         let node = inner.backend.node(&info);
+        let role = match &instance.replica_of_id {
+            Some(source_id) => {
+                let source = inner
+                    .store
+                    .instance_any(source_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                NodeRole::Replica(ReplicaSource {
+                    node_id: source.id.clone(),
+                    address: Endpoint {
+                        host: "127.0.0.1".into(),
+                        port: source.port as u16,
+                    },
+                    info: instance.replica_info.clone().unwrap_or_default(),
+                })
+            }
+            None => NodeRole::Standalone,
+        };
         let context = NodeContext {
             datastore_version: version.name.clone(),
             node_id: instance.id.clone(),
@@ -118,7 +138,7 @@ impl InstanceNode {
             },
             volume_gb: instance.volume_size as u32,
             settings: settings_from_json(&instance.applied_settings),
-            role: NodeRole::Standalone,
+            role,
         };
         Ok(InstanceNode {
             instance,

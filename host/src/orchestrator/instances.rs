@@ -2,7 +2,7 @@
 //! was interrupted is simply run again.
 
 use crate::runtime::NodeOps;
-use crate::runtime::types::{ApplyRequest, Database, PrepareRequest, User};
+use crate::runtime::types::{ApplyRequest, Database, NodeRole, PrepareRequest, User};
 use crate::store::{StoreResult, Tx};
 
 use super::Inner;
@@ -23,6 +23,14 @@ pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
         TaskPayload::ResizeFlavor { .. } => &[step!(install), step!(stop), step!(start)],
         TaskPayload::ResizeVolume { .. } => &[],
         TaskPayload::ApplyConfiguration { .. } => &[step!(apply_configuration)],
+        TaskPayload::CreateReplica { .. } => &[
+            step!(enable_source),
+            step!(create_node),
+            step!(initialize),
+            step!(start),
+            step!(attach_replica),
+        ],
+        TaskPayload::DetachReplica { .. } => &[step!(detach_replica)],
     }
 }
 
@@ -182,6 +190,59 @@ async fn apply_configuration(inner: &Inner, run: &mut TaskRun) -> StepResult {
     }
 }
 
+/// Has the source's driver prepare it for replicas and keeps what replicas need.
+async fn enable_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let replica = inner.store.instance_any(&run.task.resource_id).await?;
+    let source_id = replica
+        .replica_of_id
+        .clone()
+        .ok_or_else(|| StepError::new("the replica has no source"))?;
+    let source = InstanceNode::load(inner, &source_id)
+        .await
+        .map_err(StepError::transient)?;
+    let driver = driver(inner, run).await?;
+    let _one_at_a_time = inner.source_setup.lock().await;
+    let setup = driver.enable_source(source.ops(), &source.context).await?;
+    if setup.restart_required {
+        source.node.stop().await.map_err(StepError::new)?;
+        source.node.start().await.map_err(StepError::new)?;
+    }
+    let mut tx = inner.store.write().await?;
+    tx.set_replication(&replica.id, Some(&source_id), Some(&setup.info))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes the running replica follow its source (seeding it first where the datastore seeds
+/// after start).
+async fn attach_replica(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    let source_id = target
+        .instance
+        .replica_of_id
+        .clone()
+        .ok_or_else(|| StepError::new("the replica has no source"))?;
+    let source = InstanceNode::load(inner, &source_id)
+        .await
+        .map_err(StepError::transient)?;
+    driver(inner, run)
+        .await?
+        .attach_replica(target.ops(), &target.context, Some(source.ops()))
+        .await?;
+    Ok(())
+}
+
+/// Stops the replica following its source and renders it as a standalone node.
+async fn detach_replica(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let mut target = node(inner, run).await?;
+    target.context.role = NodeRole::Standalone;
+    let driver = driver(inner, run).await?;
+    driver.detach_replica(target.ops(), &target.context).await?;
+    let spec = driver.render_service(&target.context).await?;
+    target.node.install(&spec).await.map_err(StepError::new)
+}
+
 /// Stops the server and removes the node directory.
 async fn destroy(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let target = node(inner, run).await?;
@@ -192,7 +253,7 @@ async fn destroy(inner: &Inner, run: &mut TaskRun) -> StepResult {
 pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<()> {
     let id = &run.task.resource_id;
     match &run.payload {
-        TaskPayload::CreateInstance { quota, .. } => {
+        TaskPayload::CreateInstance { quota, .. } | TaskPayload::CreateReplica { quota, .. } => {
             for held in quota {
                 tx.commit_reservation(&held.reservation()).await?;
             }
@@ -215,6 +276,11 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
         TaskPayload::ResizeVolume { size, quota } => {
             tx.commit_reservation(&quota.reservation()).await?;
             tx.update_instance(id, Some("ACTIVE"), None, Some(*size), None)
+                .await
+        }
+        TaskPayload::DetachReplica { .. } => {
+            tx.set_replication(id, None, None).await?;
+            tx.update_instance(id, Some("ACTIVE"), None, None, None)
                 .await
         }
         TaskPayload::ApplyConfiguration {
@@ -242,7 +308,7 @@ pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) 
     tx.set_instance_fault(id, &error.message, &error.details)
         .await?;
     match &run.payload {
-        TaskPayload::CreateInstance { quota, .. } => {
+        TaskPayload::CreateInstance { quota, .. } | TaskPayload::CreateReplica { quota, .. } => {
             for held in quota {
                 tx.release_reservation(&held.reservation()).await?;
             }
@@ -262,6 +328,10 @@ pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) 
             tx.set_instance_configuration(id, previous_configuration_id.as_deref())
                 .await?;
             tx.update_instance(id, Some(previous_status), None, None, None)
+                .await
+        }
+        TaskPayload::DetachReplica { .. } => {
+            tx.update_instance(id, Some("ACTIVE"), None, None, None)
                 .await
         }
         TaskPayload::DeleteInstance

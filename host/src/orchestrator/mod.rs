@@ -70,6 +70,9 @@ pub(crate) struct Inner {
     wake: Notify,
     /// Tasks this process is running now.
     running: Mutex<HashSet<String>>,
+    /// Serialises `replication.enable-source` calls: replicas created together must not set
+    /// up their source's credentials at the same time (each would make its own).
+    pub(crate) source_setup: tokio::sync::Mutex<()>,
 }
 
 impl Orchestrator {
@@ -91,6 +94,7 @@ impl Orchestrator {
                 settings,
                 wake: Notify::new(),
                 running: Mutex::new(HashSet::new()),
+                source_setup: tokio::sync::Mutex::new(()),
             }),
         }
     }

@@ -85,6 +85,18 @@ pub enum TaskPayload {
         /// Quota held until the instance is built.
         quota: Vec<HeldQuota>,
     },
+    /// Build a replica's node and make it follow its source.
+    CreateReplica {
+        /// The driver digest the task is pinned to.
+        driver: String,
+        /// Quota held until the replica is built.
+        quota: Vec<HeldQuota>,
+    },
+    /// Make a replica a standalone, writable instance.
+    DetachReplica {
+        /// The driver digest.
+        driver: String,
+    },
     /// Delete an instance's node.
     DeleteInstance,
     /// Restart an instance's server.
@@ -138,6 +150,8 @@ impl TaskPayload {
             TaskPayload::ResizeFlavor { .. } => "resize_flavor",
             TaskPayload::ResizeVolume { .. } => "resize_volume",
             TaskPayload::ApplyConfiguration { .. } => "apply_configuration",
+            TaskPayload::CreateReplica { .. } => "create_replica",
+            TaskPayload::DetachReplica { .. } => "detach_replica",
         }
     }
 
@@ -152,7 +166,9 @@ impl TaskPayload {
             TaskPayload::CreateInstance { driver, .. }
             | TaskPayload::RestartInstance { driver }
             | TaskPayload::ResizeFlavor { driver, .. }
-            | TaskPayload::ApplyConfiguration { driver, .. } => Some(driver),
+            | TaskPayload::ApplyConfiguration { driver, .. }
+            | TaskPayload::CreateReplica { driver, .. }
+            | TaskPayload::DetachReplica { driver } => Some(driver),
             TaskPayload::DeleteInstance | TaskPayload::ResizeVolume { .. } => None,
         }
     }

@@ -150,6 +150,63 @@ impl Driver {
             .call_apply(&mut call.store, node, request))
     }
 
+    // ---- replication ----
+
+    /// `replication.enable-source`.
+    pub async fn enable_source(
+        &self,
+        node: Arc<dyn NodeOps>,
+        context: &NodeContext,
+    ) -> Result<SourceSetup, CallError> {
+        self.require("replication")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_enable_source(&mut call.store, node, context))
+    }
+
+    /// `replication.attach-replica`.
+    pub async fn attach_replica(
+        &self,
+        node: Arc<dyn NodeOps>,
+        context: &NodeContext,
+        source: Option<Arc<dyn NodeOps>>,
+    ) -> Result<(), CallError> {
+        self.require("replication")?;
+        let mut call = self
+            .shared
+            .enter(
+                &self.loaded.pre,
+                self.loaded.identity.clone(),
+                CallKind::Node,
+            )
+            .await?;
+        let node = call.node(node)?;
+        let source = match source {
+            Some(source) => Some(call.node(source)?),
+            None => None,
+        };
+        let outcome = call
+            .instance
+            .drover_driver_replication()
+            .call_attach_replica(&mut call.store, node, context, source)
+            .await;
+        call.finish(outcome)
+    }
+
+    /// `replication.detach-replica`.
+    pub async fn detach_replica(
+        &self,
+        node: Arc<dyn NodeOps>,
+        context: &NodeContext,
+    ) -> Result<(), CallError> {
+        self.require("replication")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_detach_replica(&mut call.store, node, context))
+    }
+
     // ---- lifecycle ----
 
     /// `lifecycle.render-service`.

@@ -30,6 +30,10 @@ pub struct CreateInstance {
     pub users: Vec<User>,
     /// A configuration group to attach.
     pub configuration_id: Option<String>,
+    /// The instance to replicate: the new instances are its replicas.
+    pub replica_of: Option<String>,
+    /// How many replicas to create (1 unless given; only with `replica_of`).
+    pub replica_count: Option<i64>,
 }
 
 /// An instance with what its views need.
@@ -164,9 +168,28 @@ pub async fn create(
             "name: an instance needs a name of 1 to 255 characters.".into(),
         ));
     }
+    let source = match &request.replica_of {
+        Some(source_id) => Some(replication_source(services, ctx, source_id).await?),
+        None => None,
+    };
+    let count = match (&source, request.replica_count) {
+        (None, Some(_)) => {
+            return Err(ServiceError::BadRequest(
+                "replica_count: only replicas (replica_of) come in numbers.".into(),
+            ));
+        }
+        (_, Some(n)) if !(1..=3).contains(&n) => {
+            return Err(ServiceError::BadRequest(format!(
+                "replica_count: between 1 and 3, not {n}."
+            )));
+        }
+        (_, n) => n.unwrap_or(1),
+    };
+    // Replicas inherit what they are not given from their source.
     let flavor_id = request
         .flavor_id
         .as_deref()
+        .or(source.as_ref().map(|s| s.flavor_id.as_str()))
         .ok_or_else(|| ServiceError::BadRequest("flavorRef: a flavor is required.".into()))?;
     let flavor =
         services.store.flavor(flavor_id).await.map_err(|_| {
@@ -174,6 +197,7 @@ pub async fn create(
         })?;
     let size = request
         .volume_size
+        .or(source.as_ref().map(|s| s.volume_size))
         .ok_or_else(|| ServiceError::BadRequest("volume: a volume size is required.".into()))?;
     if size < 1 || size > services.max_volume_gb {
         return Err(ServiceError::BadRequest(format!(
@@ -181,13 +205,24 @@ pub async fn create(
             services.max_volume_gb
         )));
     }
-    let version = resolve_version(
-        services,
-        ctx,
-        request.datastore.as_deref(),
-        request.datastore_version.as_deref(),
-    )
-    .await?;
+    let version = match &source {
+        // A replica runs its source's datastore version.
+        Some(source) => {
+            services
+                .store
+                .datastore_version(&source.datastore_version_id)
+                .await?
+        }
+        None => {
+            resolve_version(
+                services,
+                ctx,
+                request.datastore.as_deref(),
+                request.datastore_version.as_deref(),
+            )
+            .await?
+        }
+    };
     let allowed = services
         .store
         .datastore_version_flavors(&version.id)
@@ -212,6 +247,19 @@ pub async fn create(
         driver.validate_users(&version.name, &request.users).await?
     };
     check_binaries(services, &driver)?;
+    if source.is_some() {
+        if !driver.has_feature("replication") {
+            return Err(ServiceError::NotImplemented(format!(
+                "Replication is not supported for datastore {} version {}.",
+                version.datastore_name, version.name
+            )));
+        }
+        if !request.databases.is_empty() || !request.users.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "A replica copies its source's databases and users; give none.".into(),
+            ));
+        }
+    }
     let applied_settings = match &request.configuration_id {
         Some(group) => {
             super::configurations::for_new_instance(services, ctx, group, &version, &flavor).await?
@@ -219,7 +267,10 @@ pub async fn create(
         None => "[]".to_string(),
     };
 
-    let id = uuid::Uuid::new_v4().to_string();
+    let ids: Vec<String> = (0..count)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
+    let id = ids[0].clone();
     let payload = |quota: Vec<HeldQuota>| TaskPayload::CreateInstance {
         driver: driver.digest().to_string(),
         databases: databases
@@ -250,51 +301,70 @@ pub async fn create(
         .limit(&services.store, &ctx.project_id, "volumes")
         .await?;
     // A port another create takes between our choice and our commit makes the insert fail on
-    // the live-port index; try the next one.
+    // the live-port index; try other ports. Every replica of one request is written in the
+    // same transaction: all of them or none.
     let mut taken: HashSet<u16> = services.store.live_ports().await?;
-    for _ in 0..20 {
-        let port = services
-            .orchestrator
-            .backend()
-            .allocate_port(&taken)
-            .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+    'attempt: for _ in 0..20 {
         let mut tx = services.store.write().await?;
-        let reservations = [
-            tx.reserve(&ctx.project_id, "instances", 1, instance_limit)
-                .await?,
-            tx.reserve(&ctx.project_id, "volumes", size, volume_limit)
-                .await?,
-        ];
-        let serial = tx.next_serial().await?;
-        let new = NewInstance {
-            id: id.clone(),
-            project_id: ctx.project_id.clone(),
-            name: name.to_string(),
-            flavor_id: flavor.id.clone(),
-            volume_size: size,
-            datastore_version_id: version.id.clone(),
-            driver_digest: driver.digest().to_string(),
-            configuration_id: request.configuration_id.clone(),
-            replica_of_id: None,
-            port,
-            applied_settings: applied_settings.clone(),
-        };
-        let instance = match tx.insert_instance(&new, serial).await {
-            Ok(instance) => instance,
-            Err(crate::store::StoreError::Conflict(_)) => {
-                taken.insert(port);
-                continue;
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let payload = payload(reservations.iter().map(HeldQuota::from).collect());
-        tx.insert_task(&id, payload.kind(), &payload.to_json())
+        tx.reserve(&ctx.project_id, "instances", count, instance_limit)
             .await?;
+        tx.reserve(&ctx.project_id, "volumes", size * count, volume_limit)
+            .await?;
+        let held = |resource: &str, amount: i64| HeldQuota {
+            project_id: ctx.project_id.clone(),
+            resource: resource.into(),
+            amount,
+        };
+        let mut first = None;
+        let mut ports = Vec::new();
+        for (index, id) in ids.iter().enumerate() {
+            let port = services
+                .orchestrator
+                .backend()
+                .allocate_port(&taken)
+                .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+            taken.insert(port);
+            ports.push(port);
+            let serial = tx.next_serial().await?;
+            let new = NewInstance {
+                id: id.clone(),
+                project_id: ctx.project_id.clone(),
+                name: if count > 1 {
+                    format!("{name}-{}", index + 1)
+                } else {
+                    name.to_string()
+                },
+                flavor_id: flavor.id.clone(),
+                volume_size: size,
+                datastore_version_id: version.id.clone(),
+                driver_digest: driver.digest().to_string(),
+                configuration_id: request.configuration_id.clone(),
+                replica_of_id: source.as_ref().map(|s| s.id.clone()),
+                port,
+                applied_settings: applied_settings.clone(),
+            };
+            let instance = match tx.insert_instance(&new, serial).await {
+                Ok(instance) => instance,
+                Err(crate::store::StoreError::Conflict(_)) => continue 'attempt,
+                Err(error) => return Err(error.into()),
+            };
+            let quota = vec![held("instances", 1), held("volumes", size)];
+            let payload = match &source {
+                Some(_) => TaskPayload::CreateReplica {
+                    driver: driver.digest().to_string(),
+                    quota,
+                },
+                None => payload(quota),
+            };
+            tx.insert_task(id, payload.kind(), &payload.to_json())
+                .await?;
+            first.get_or_insert(instance);
+        }
         tx.commit().await?;
         services.orchestrator.wake();
-        tracing::info!(instance = %id, project = %ctx.project_id, datastore = %version.datastore_name, "instance accepted");
+        tracing::info!(instance = %id, project = %ctx.project_id, datastore = %version.datastore_name, count, "instance accepted");
         return Ok(InstanceDetails {
-            instance,
+            instance: first.expect("at least one instance"),
             flavor: Some(flavor),
             version,
             used_gb: None,
@@ -470,10 +540,75 @@ fn require_settled(instance: &Instance, action: &str) -> ServiceResult<()> {
     }
 }
 
+/// The instance a new replica will follow: the caller's, running, and not a replica itself.
+async fn replication_source(
+    services: &Services,
+    ctx: &Ctx,
+    source_id: &str,
+) -> ServiceResult<Instance> {
+    let source = owned(services, ctx, source_id).await?;
+    if let Some(its_source) = &source.replica_of_id {
+        return Err(ServiceError::BadRequest(format!(
+            "Instance {} is a replica of {its_source}; a replica of a replica is not supported.",
+            source.id
+        )));
+    }
+    if !matches!(source.status.as_str(), "ACTIVE" | "RESTART_REQUIRED") {
+        return Err(ServiceError::Unprocessable(format!(
+            "Instance {} cannot take replicas now: its status is {}.",
+            source.id, source.status
+        )));
+    }
+    Ok(source)
+}
+
+/// `PUT /instances/{id} {"instance": {"replica_of": null}}`: the replica becomes a standalone,
+/// writable instance and its source forgets it.
+pub async fn detach_replica(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(services, "instance:update", &instance.project_id)?;
+    if instance.replica_of_id.is_none() {
+        return Err(ServiceError::BadRequest(format!(
+            "Instance {} is not a replica.",
+            instance.id
+        )));
+    }
+    require_settled(&instance, "detach")?;
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    let driver = driver_for(services, &version)?;
+    start_task(
+        services,
+        &instance,
+        "DETACH_REPLICA",
+        TaskPayload::DetachReplica {
+            driver: driver.digest().into(),
+        },
+    )
+    .await
+}
+
+/// `GET /instances/{id}/replicas`.
+pub async fn replicas(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Vec<Instance>> {
+    ctx.authorize(services, "instance:show")?;
+    let instance = owned(services, ctx, id).await?;
+    Ok(services.store.replicas_of(&instance.id).await?)
+}
+
 /// `DELETE /instances/{id}`.
 pub async fn delete(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
     let instance = owned(services, ctx, id).await?;
     ctx.authorize_for(services, "instance:delete", &instance.project_id)?;
+    let replicas = services.store.replicas_of(&instance.id).await?;
+    if !replicas.is_empty() {
+        return Err(ServiceError::Forbidden(format!(
+            "Instance {} has {} replica(s); detach or delete them first.",
+            instance.id,
+            replicas.len()
+        )));
+    }
     start_task(services, &instance, "SHUTDOWN", TaskPayload::DeleteInstance).await
 }
 

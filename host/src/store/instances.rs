@@ -53,6 +53,8 @@ pub struct Instance {
     pub deleted_at: Option<i64>,
     /// The values the node runs with: a JSON list of `[name, value]` pairs.
     pub applied_settings: String,
+    /// For a replica: what its source's driver said replicas need (credentials).
+    pub replica_info: Option<String>,
 }
 
 /// What creating an instance records.
@@ -99,7 +101,7 @@ pub struct InstanceFilter {
 
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
-     fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings";
+     fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info";
 
 impl Store {
     /// Live instances in creation order, filtered.
@@ -321,6 +323,7 @@ impl Tx {
             updated_at: now,
             deleted_at: None,
             applied_settings: new.applied_settings.clone(),
+            replica_info: None,
         })
     }
 
@@ -362,6 +365,24 @@ impl Tx {
             .bind(id)
             .bind(configuration_id)
             .bind(now)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records what a replica needs to follow its source (`None` with `replica_of_id` cleared:
+    /// the replica was detached).
+    pub async fn set_replication(
+        &mut self,
+        id: &str,
+        replica_of_id: Option<&str>,
+        replica_info: Option<&str>,
+    ) -> StoreResult<()> {
+        on_tx!(self, t => sqlx::query("UPDATE instances SET replica_of_id = $2, replica_info = $3 WHERE id = $1")
+            .bind(id)
+            .bind(replica_of_id)
+            .bind(replica_info)
             .execute(&mut **t)
             .await
             .map(|done| done.rows_affected()))?;

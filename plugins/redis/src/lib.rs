@@ -12,6 +12,7 @@ mod catalog_7_0;
 mod configuration;
 mod lifecycle;
 mod manifest;
+mod replication;
 mod units;
 
 use drover_driver_sdk::accounts::{Credentials, UserUpdate};
@@ -63,6 +64,25 @@ impl Driver for Redis {
 
     fn apply(node: &Node, request: ApplyRequest) -> DriverResult<ApplyOutcome> {
         configuration::apply(node, &request)
+    }
+
+    fn enable_source(
+        node: &Node,
+        _context: NodeContext,
+    ) -> DriverResult<drover_driver_sdk::replication::SourceSetup> {
+        replication::enable_source(node)
+    }
+
+    fn attach_replica(
+        node: &Node,
+        context: NodeContext,
+        _source: Option<&Node>,
+    ) -> DriverResult<()> {
+        replication::attach_replica(node, &context)
+    }
+
+    fn detach_replica(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        replication::detach_replica(node)
     }
 
     fn validate_databases(

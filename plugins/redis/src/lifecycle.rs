@@ -67,6 +67,15 @@ pub fn render_conf(context: &NodeContext) -> String {
     for (name, value) in defaults(context) {
         text.push_str(&format!("{name} {value}\n"));
     }
+    // A replica starts following its source (it is kept out of `defaults`, so the
+    // credentials never show in the effective configuration).
+    if let Some((host, port, user, password)) = crate::replication::source_of(context) {
+        text.push_str(&format!(
+            "replicaof {host} {port}\nmasteruser {}\nmasterauth {}\nreplica-read-only yes\n",
+            render_value("masteruser", &user),
+            render_value("masterauth", &password)
+        ));
+    }
     if !context.settings.is_empty() {
         text.push_str("# Configuration group\n");
         for setting in &context.settings {

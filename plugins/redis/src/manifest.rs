@@ -17,6 +17,8 @@ pub fn manifest() -> DriverManifest {
         maturity: Maturity::Experimental,
         features: vec![
             features::CONFIGURATION.into(),
+            features::REPLICATION.into(),
+            features::DETACH.into(),
             features::USERS.into(),
             features::ROOT.into(),
             features::ROOT_DISABLE.into(),

@@ -1,0 +1,161 @@
+//! Replication end to end: the `drover` binary over HTTP, real servers following each other,
+//! checked with the datastore's own client.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::api::Setup;
+use crate::common::api::Client;
+use crate::common::nodes::{port, run, usage, wait_status};
+use crate::nodes::require_binary;
+
+const BUILD: Duration = Duration::from_secs(180);
+
+fn redis(port: u16, password: &str, args: &[&str]) -> String {
+    let port = port.to_string();
+    let mut argv = vec![
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--user",
+        "default",
+        "--pass",
+        password,
+        "--no-auth-warning",
+        "--raw",
+    ];
+    argv.extend_from_slice(args);
+    run("redis-cli", &argv)
+}
+
+fn root(client: &Client, id: &str) -> String {
+    client
+        .post(&format!("instances/{id}/root"), json!({}))
+        .expect(200)["user"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[track_caller]
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < BUILD, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "src", "flavorRef": 2, "volume": {"size": 2},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let source_password = root(client, &source);
+    assert_eq!(
+        redis(source_port, &source_password, &["SET", "k1", "before"]),
+        "OK"
+    );
+
+    // Two replicas from one request, without flavor or volume (as the openstack client sends).
+    let first = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "rep", "replica_of": source, "replica_count": 2}}),
+        )
+        .expect(200)["instance"]
+        .clone();
+    assert_eq!(first["replica_of"]["id"], source.as_str(), "{first}");
+    let replicas = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(replicas.len(), 2);
+    let mut ports = Vec::new();
+    let mut passwords = Vec::new();
+    for replica in &replicas {
+        let shown = wait_status(server, client, replica, "ACTIVE", BUILD);
+        // Inherited from the source.
+        assert_eq!(shown["flavor"]["id"], "2", "{shown}");
+        assert_eq!(shown["volume"]["size"], 2, "{shown}");
+        ports.push(port(&shown));
+        passwords.push(root(client, replica));
+    }
+    let shown = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
+    assert_eq!(shown["replicas"].as_array().unwrap().len(), 2, "{shown}");
+    // Quotas count every replica.
+    assert_eq!(usage(client, "instances"), (3, 0));
+    assert_eq!(usage(client, "volumes"), (6, 0));
+
+    // A write on the source is read on both replicas; a write on a replica is refused.
+    assert_eq!(
+        redis(source_port, &source_password, &["SET", "k2", "after"]),
+        "OK"
+    );
+    for (port, password) in ports.iter().zip(&passwords) {
+        assert_eq!(redis(*port, password, &["GET", "k1"]), "before");
+        eventually("the replica has the new write", || {
+            redis(*port, password, &["GET", "k2"]) == "after"
+        });
+        let refused = redis(*port, password, &["SET", "k3", "no"]);
+        assert!(refused.contains("READONLY"), "{refused}");
+    }
+
+    // A source with replicas cannot be deleted; a replica of a replica is refused.
+    client
+        .delete(&format!("instances/{source}"))
+        .error("forbidden", 403);
+    client
+        .post(
+            "instances",
+            json!({"instance": {"name": "deep", "replica_of": replicas[0]}}),
+        )
+        .error("badRequest", 400);
+
+    // Detach: the replica becomes writable and no longer receives the source's writes.
+    client
+        .put(
+            &format!("instances/{}", replicas[0]),
+            json!({"instance": {"replica_of": null}}),
+        )
+        .expect(202);
+    let detached = wait_status(server, client, &replicas[0], "ACTIVE", BUILD);
+    assert!(detached["replica_of"].is_null(), "{detached}");
+    eventually("the detached replica accepts writes", || {
+        redis(ports[0], &passwords[0], &["SET", "k3", "mine"]) == "OK"
+    });
+    assert_eq!(
+        redis(source_port, &source_password, &["SET", "k4", "later"]),
+        "OK"
+    );
+    eventually("the other replica has the later write", || {
+        redis(ports[1], &passwords[1], &["GET", "k4"]) == "later"
+    });
+    assert_eq!(redis(ports[0], &passwords[0], &["GET", "k4"]), "");
+    assert_eq!(redis(ports[0], &passwords[0], &["GET", "k1"]), "before");
+    let replicas_now = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(replicas_now, 1, "the source forgot the detached replica");
+}
