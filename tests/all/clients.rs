@@ -429,3 +429,81 @@ fn the_openstack_client_manages_configuration_groups() {
     );
     run_text(&server, PROJECT, &["database", "instance", "delete", &id]);
 }
+
+#[test]
+fn the_openstack_client_creates_and_detaches_a_replica() {
+    crate::nodes::require_binary("redis-server", "redis-server");
+    crate::nodes::require_binary("redis-cli", "redis-tools");
+    let server = noauth_server();
+    let source = run(
+        &server,
+        PROJECT,
+        &[
+            "database",
+            "instance",
+            "create",
+            "cli-source",
+            "--flavor",
+            "1",
+            "--size",
+            "1",
+            "--datastore",
+            "redis",
+            "--datastore-version",
+            "7.0",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for_status(&server, &source, "ACTIVE");
+    let replica = run(
+        &server,
+        PROJECT,
+        &[
+            "database",
+            "instance",
+            "create",
+            "cli-replica",
+            "--replica-of",
+            &source,
+        ],
+    );
+    let replica_id = replica["id"].as_str().unwrap().to_string();
+    let shown = wait_for_status(&server, &replica_id, "ACTIVE");
+    assert!(
+        shown.to_string().contains(&source),
+        "the replica names its source: {shown}"
+    );
+    run_text(
+        &server,
+        PROJECT,
+        &["database", "instance", "detach", &replica_id],
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let shown = run(
+            &server,
+            PROJECT,
+            &["database", "instance", "show", &replica_id],
+        );
+        if shown["status"] == "ACTIVE" && !shown.to_string().contains(&source) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "not detached: {shown}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    run_text(
+        &server,
+        PROJECT,
+        &["database", "instance", "delete", &replica_id],
+    );
+    run_text(
+        &server,
+        PROJECT,
+        &["database", "instance", "delete", &source],
+    );
+}
