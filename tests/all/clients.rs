@@ -381,23 +381,11 @@ fn the_openstack_client_manages_configuration_groups() {
             .expect(200)["instance"],
     );
     let policy = || {
-        crate::common::nodes::run(
-            "redis-cli",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "--user",
-                "default",
-                "--pass",
-                password,
-                "--no-auth-warning",
-                "--raw",
-                "CONFIG",
-                "GET",
-                "maxmemory-policy",
-            ],
+        crate::common::nodes::redis_cli(
+            port,
+            "default",
+            password,
+            &["CONFIG", "GET", "maxmemory-policy"],
         )
     };
     assert!(policy().ends_with("allkeys-lru"), "{}", policy());

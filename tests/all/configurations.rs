@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{port, run, wait_status};
+use crate::common::nodes::{port, redis_cli, wait_status};
 use crate::nodes::require_binary;
 
 const BUILD: Duration = Duration::from_secs(180);
@@ -33,27 +33,9 @@ struct Case {
 
 /// Reads a parameter's live value with the datastore's client, as root.
 fn live(case: &Case, port: u16, password: &str, name: &str) -> String {
-    let port_arg = port.to_string();
     match case.datastore {
         "redis" => {
-            let out = run(
-                "redis-cli",
-                &[
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &port_arg,
-                    "--user",
-                    "default",
-                    "--pass",
-                    password,
-                    "--no-auth-warning",
-                    "--raw",
-                    "CONFIG",
-                    "GET",
-                    name,
-                ],
-            );
+            let out = redis_cli(port, "default", password, &["CONFIG", "GET", name]);
             out.lines().nth(1).unwrap_or("").to_string()
         }
         "postgresql" => {
@@ -72,49 +54,17 @@ fn live(case: &Case, port: u16, password: &str, name: &str) -> String {
 }
 
 fn mariadb_root(port: u16, password: &str, sql: &str) -> String {
-    let output = std::process::Command::new("mariadb")
-        .args([
-            "--no-defaults",
-            "--protocol=TCP",
-            "-h127.0.0.1",
-            "-uroot",
-            "-N",
-            "-B",
-        ])
-        .arg(format!("-P{port}"))
-        .args(["-e", sql])
-        .env("MYSQL_PWD", password)
-        .output()
-        .expect("mariadb runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    crate::mariadb::mariadb(port, "root", password, "", sql).1
 }
 
 /// Every parameter name the live server itself reports.
 fn server_names(case: &Case, port: u16, password: &str) -> BTreeSet<String> {
-    let port_arg = port.to_string();
     let text = match case.datastore {
-        "redis" => run(
-            "redis-cli",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port_arg,
-                "--user",
-                "default",
-                "--pass",
-                password,
-                "--no-auth-warning",
-                "--raw",
-                "CONFIG",
-                "GET",
-                "*",
-            ],
-        )
-        .lines()
-        .step_by(2)
-        .collect::<Vec<_>>()
-        .join("\n"),
+        "redis" => redis_cli(port, "default", password, &["CONFIG", "GET", "*"])
+            .lines()
+            .step_by(2)
+            .collect::<Vec<_>>()
+            .join("\n"),
         "postgresql" => {
             crate::postgresql::psql(
                 port,

@@ -14,7 +14,7 @@ use crate::nodes::require_binary;
 const BUILD: Duration = Duration::from_secs(180);
 
 /// Runs SQL as a user over TCP; returns (success, output).
-fn mariadb(port: u16, user: &str, password: &str, database: &str, sql: &str) -> (bool, String) {
+pub fn mariadb(port: u16, user: &str, password: &str, database: &str, sql: &str) -> (bool, String) {
     let output = std::process::Command::new("mariadb")
         .args([
             "--no-defaults",

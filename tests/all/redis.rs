@@ -7,31 +7,13 @@ use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{node_dir, port, server_processes, usage, wait_gone, wait_status};
+use crate::common::nodes::{
+    node_dir, port, redis_cli, server_processes, usage, wait_gone, wait_status,
+};
 use crate::common::server::{Options, Server};
 use crate::nodes::require_binary;
 
 const BUILD: Duration = Duration::from_secs(90);
-
-fn redis_cli(port: u16, user: &str, password: &str, args: &[&str]) -> String {
-    let output = std::process::Command::new("redis-cli")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "--user",
-            user,
-            "--pass",
-            password,
-            "--no-auth-warning",
-            "--raw",
-        ])
-        .args(args)
-        .output()
-        .expect("redis-cli runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
 
 fn create(client: &Client, name: &str, extra: Value) -> Value {
     let mut instance = json!({"name": name, "flavorRef": 2, "volume": {"size": 1}, "datastore": {"type": "redis", "version": "7.0"}});

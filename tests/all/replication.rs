@@ -7,27 +7,13 @@ use serde_json::json;
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{port, run, usage, wait_status};
+use crate::common::nodes::{port, redis_cli, usage, wait_status};
 use crate::nodes::require_binary;
 
 const BUILD: Duration = Duration::from_secs(180);
 
 fn redis(port: u16, password: &str, args: &[&str]) -> String {
-    let port = port.to_string();
-    let mut argv = vec![
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "--user",
-        "default",
-        "--pass",
-        password,
-        "--no-auth-warning",
-        "--raw",
-    ];
-    argv.extend_from_slice(args);
-    run("redis-cli", &argv)
+    redis_cli(port, "default", password, args)
 }
 
 fn root(client: &Client, id: &str) -> String {

@@ -162,3 +162,24 @@ pub fn names(list: &Value, key: &str) -> Vec<String> {
         .map(|d| d["name"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Runs redis-cli against a node as `user` and returns what it printed, trimmed.
+pub fn redis_cli(port: u16, user: &str, password: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new("redis-cli")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--user",
+            user,
+            "--pass",
+            password,
+            "--no-auth-warning",
+            "--raw",
+        ])
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
