@@ -129,6 +129,15 @@ pub fn driver_for(services: &Services, version: &DatastoreVersion) -> ServiceRes
         .map_err(ServiceError::Unprocessable)
 }
 
+/// The active driver for an instance's datastore version.
+async fn driver_of(services: &Services, instance: &Instance) -> ServiceResult<Driver> {
+    let version = services
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await?;
+    driver_for(services, &version)
+}
+
 /// The programs a driver needs that this host does not have, as an API error naming packages.
 fn check_binaries(services: &Services, driver: &Driver) -> ServiceResult<()> {
     let missing: Vec<String> = driver
@@ -574,11 +583,7 @@ pub async fn detach_replica(services: &Services, ctx: &Ctx, id: &str) -> Service
         )));
     }
     require_settled(&instance, "detach")?;
-    let version = services
-        .store
-        .datastore_version(&instance.datastore_version_id)
-        .await?;
-    let driver = driver_for(services, &version)?;
+    let driver = driver_of(services, &instance).await?;
     start_task(
         services,
         &instance,
@@ -617,11 +622,7 @@ pub async fn restart(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<
     let instance = owned(services, ctx, id).await?;
     ctx.authorize_for(services, "instance:restart", &instance.project_id)?;
     require_settled(&instance, "restart")?;
-    let version = services
-        .store
-        .datastore_version(&instance.datastore_version_id)
-        .await?;
-    let driver = driver_for(services, &version)?;
+    let driver = driver_of(services, &instance).await?;
     start_task(
         services,
         &instance,

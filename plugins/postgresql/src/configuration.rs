@@ -135,22 +135,7 @@ mod tests {
     use super::*;
 
     fn request(settings: Vec<(&str, Value)>) -> ValidationRequest {
-        ValidationRequest {
-            datastore_version: "15".into(),
-            settings: settings
-                .into_iter()
-                .map(|(name, value)| Setting {
-                    name: name.into(),
-                    value,
-                })
-                .collect(),
-            flavor: Some(Flavor {
-                id: "2".into(),
-                name: "small".into(),
-                ram_mb: 512,
-                vcpus: 1,
-            }),
-        }
+        drover_driver_sdk::catalog::validation_request("15", settings, Some(512))
     }
 
     fn fields(error: DriverError) -> Vec<(String, String)> {

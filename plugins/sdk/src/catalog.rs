@@ -632,6 +632,31 @@ pub mod memory {
     }
 }
 
+/// A validation request for `version`, with a flavor of `ram_mb` when given: what drivers'
+/// tests and tools build to call their own `validate`.
+pub fn validation_request(
+    version: &str,
+    settings: Vec<(&str, Value)>,
+    ram_mb: Option<u32>,
+) -> crate::configuration::ValidationRequest {
+    crate::configuration::ValidationRequest {
+        datastore_version: version.into(),
+        settings: settings
+            .into_iter()
+            .map(|(name, value)| Setting {
+                name: name.into(),
+                value,
+            })
+            .collect(),
+        flavor: ram_mb.map(|ram_mb| crate::Flavor {
+            id: "test".into(),
+            name: "small".into(),
+            ram_mb,
+            vcpus: 1,
+        }),
+    }
+}
+
 /// The checked value of a parameter, if it was given.
 pub fn given<'a>(checked: &'a [Checked], name: &str) -> Option<&'a Checked> {
     checked.iter().find(|item| item.param.name == name)
