@@ -145,3 +145,108 @@ fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
         .len();
     assert_eq!(replicas_now, 1, "the source forgot the detached replica");
 }
+
+#[test]
+fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source() {
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let source_password = root(client, &source);
+    client
+        .post(
+            "instances",
+            json!({"instance": {"name": "rep", "replica_of": source, "replica_count": 2}}),
+        )
+        .expect(200);
+    let replicas: Vec<String> = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut nodes = Vec::new();
+    for replica in &replicas {
+        let shown = wait_status(server, client, replica, "ACTIVE", BUILD);
+        nodes.push((port(&shown), root(client, replica)));
+    }
+
+    // A writer keeps writing numbered keys to the source and remembers what was acknowledged.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let password = source_password.clone();
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let key = format!("w{n}");
+                if redis(source_port, &password, &["SET", &key, "v"]) == "OK" {
+                    acknowledged.push(key);
+                }
+            }
+            acknowledged
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let (new_port, new_password) = nodes[0].clone();
+    client
+        .post(
+            &format!("instances/{}/action", replicas[0]),
+            json!({"promote_to_replica_source": {}}),
+        )
+        .expect(202);
+    let promoted = wait_status(server, client, &replicas[0], "ACTIVE", BUILD);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acknowledged = writer.join().unwrap();
+    assert!(
+        acknowledged.len() > 10,
+        "the writer wrote: {}",
+        acknowledged.len()
+    );
+    assert!(promoted["replica_of"].is_null(), "{promoted}");
+
+    // Every acknowledged write is on the new source, which takes writes.
+    for key in &acknowledged {
+        assert_eq!(
+            redis(new_port, &new_password, &["GET", key]),
+            "v",
+            "{key} was lost"
+        );
+    }
+    assert_eq!(
+        redis(new_port, &new_password, &["SET", "after", "yes"]),
+        "OK"
+    );
+    // The old source and the other replica follow the new source, read-only.
+    for (port, password) in [(source_port, &source_password), (nodes[1].0, &nodes[1].1)] {
+        eventually("a follower has the new source's write", || {
+            redis(port, password, &["GET", "after"]) == "yes"
+        });
+        assert!(redis(port, password, &["SET", "x", "y"]).contains("READONLY"));
+    }
+    let old = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
+    assert_eq!(old["replica_of"]["id"], replicas[0].as_str(), "{old}");
+    let set = client
+        .get(&format!("instances/{}/replicas", replicas[0]))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(set, 2, "the new source has both followers");
+}

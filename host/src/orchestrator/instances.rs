@@ -31,6 +31,13 @@ pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
             step!(attach_replica),
         ],
         TaskPayload::DetachReplica { .. } => &[step!(detach_replica)],
+        TaskPayload::PromoteReplica { .. } => &[
+            step!(freeze_source),
+            step!(wait_caught_up),
+            step!(promote_candidate),
+            step!(repoint_replicas),
+            step!(demote_old_source),
+        ],
     }
 }
 
@@ -243,6 +250,124 @@ async fn detach_replica(inner: &Inner, run: &mut TaskRun) -> StepResult {
     target.node.install(&spec).await.map_err(StepError::new)
 }
 
+fn promotion(run: &TaskRun) -> Result<(String, Option<String>, Option<String>), StepError> {
+    match &run.payload {
+        TaskPayload::PromoteReplica {
+            old_source,
+            position,
+            info,
+            ..
+        } => Ok((old_source.clone(), position.clone(), info.clone())),
+        _ => Err(StepError::new("this step runs only in a promotion")),
+    }
+}
+
+/// The old source stops taking writes; its position then is what the candidate must reach.
+async fn freeze_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let (old_source, _, _) = promotion(run)?;
+    let source = InstanceNode::load(inner, &old_source)
+        .await
+        .map_err(StepError::transient)?;
+    let driver = driver(inner, run).await?;
+    driver.set_read_only(source.ops(), true).await?;
+    let position = driver.position(source.ops()).await?;
+    if let TaskPayload::PromoteReplica { position: slot, .. } = &mut run.payload {
+        *slot = Some(position);
+    }
+    Ok(())
+}
+
+/// Waits (the step is retried while the driver says no) until the candidate has applied
+/// everything the old source acknowledged.
+async fn wait_caught_up(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let (_, position, _) = promotion(run)?;
+    let position = position.ok_or_else(|| StepError::new("no position was recorded"))?;
+    let target = node(inner, run).await?;
+    if driver(inner, run)
+        .await?
+        .caught_up(target.ops(), &position)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(StepError::transient(format!(
+            "the replica has not applied position {position} yet"
+        )))
+    }
+}
+
+/// The candidate stops following and becomes a writable source for the others.
+async fn promote_candidate(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let mut target = node(inner, run).await?;
+    target.context.role = NodeRole::Standalone;
+    let driver = driver(inner, run).await?;
+    driver.promote(target.ops(), &target.context).await?;
+    let spec = driver.render_service(&target.context).await?;
+    target.node.install(&spec).await.map_err(StepError::new)?;
+    let setup = {
+        let _one_at_a_time = inner.source_setup.lock().await;
+        driver.enable_source(target.ops(), &target.context).await?
+    };
+    if let TaskPayload::PromoteReplica { info, .. } = &mut run.payload {
+        *info = Some(setup.info);
+    }
+    Ok(())
+}
+
+/// Every other replica of the old source follows the new one.
+async fn repoint_replicas(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let (old_source, _, info) = promotion(run)?;
+    let info = info.ok_or_else(|| StepError::new("the new source's setup is missing"))?;
+    let candidate = run.task.resource_id.clone();
+    let new_source = InstanceNode::load(inner, &candidate)
+        .await
+        .map_err(StepError::transient)?;
+    let driver = driver(inner, run).await?;
+    for other in inner.store.replicas_of(&old_source).await? {
+        if other.id == candidate {
+            continue;
+        }
+        let mut tx = inner.store.write().await?;
+        tx.set_replication(&other.id, Some(&candidate), Some(&info))
+            .await?;
+        tx.commit().await?;
+        let follower = InstanceNode::load(inner, &other.id)
+            .await
+            .map_err(StepError::transient)?;
+        let spec = driver.render_service(&follower.context).await?;
+        follower.node.install(&spec).await.map_err(StepError::new)?;
+        driver
+            .attach_replica(follower.ops(), &follower.context, Some(new_source.ops()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The old source follows the new one; its paused writers are let go.
+async fn demote_old_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let (old_source, _, info) = promotion(run)?;
+    let info = info.ok_or_else(|| StepError::new("the new source's setup is missing"))?;
+    let candidate = run.task.resource_id.clone();
+    let mut tx = inner.store.write().await?;
+    tx.set_replication(&old_source, Some(&candidate), Some(&info))
+        .await?;
+    tx.set_replication(&candidate, None, None).await?;
+    tx.commit().await?;
+    let new_source = InstanceNode::load(inner, &candidate)
+        .await
+        .map_err(StepError::transient)?;
+    let old = InstanceNode::load(inner, &old_source)
+        .await
+        .map_err(StepError::transient)?;
+    let driver = driver(inner, run).await?;
+    let spec = driver.render_service(&old.context).await?;
+    old.node.install(&spec).await.map_err(StepError::new)?;
+    driver
+        .demote(old.ops(), &old.context, new_source.ops())
+        .await?;
+    Ok(())
+}
+
 /// Stops the server and removes the node directory.
 async fn destroy(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let target = node(inner, run).await?;
@@ -280,6 +405,10 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
         }
         TaskPayload::DetachReplica { .. } => {
             tx.set_replication(id, None, None).await?;
+            tx.update_instance(id, Some("ACTIVE"), None, None, None)
+                .await
+        }
+        TaskPayload::PromoteReplica { .. } => {
             tx.update_instance(id, Some("ACTIVE"), None, None, None)
                 .await
         }
@@ -332,6 +461,12 @@ pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) 
         }
         TaskPayload::DetachReplica { .. } => {
             tx.update_instance(id, Some("ACTIVE"), None, None, None)
+                .await
+        }
+        // A promotion that fails midway leaves the set as its steps left it, with the fault
+        // saying where; the old source is not made writable again behind anyone's back.
+        TaskPayload::PromoteReplica { .. } => {
+            tx.update_instance(id, Some("ERROR"), None, None, None)
                 .await
         }
         TaskPayload::DeleteInstance

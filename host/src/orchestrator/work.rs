@@ -97,6 +97,21 @@ pub enum TaskPayload {
         /// The driver digest.
         driver: String,
     },
+    /// Make a replica the source of its set (a switchover): the old source stops taking
+    /// writes, the replica catches up with it and takes over, the others and the old source
+    /// follow it.
+    PromoteReplica {
+        /// The driver digest.
+        driver: String,
+        /// The source being replaced.
+        old_source: String,
+        /// The old source's position once it stopped taking writes.
+        #[serde(default)]
+        position: Option<String>,
+        /// What followers of the new source need (its `enable-source` answer).
+        #[serde(default)]
+        info: Option<String>,
+    },
     /// Delete an instance's node.
     DeleteInstance,
     /// Restart an instance's server.
@@ -152,6 +167,7 @@ impl TaskPayload {
             TaskPayload::ApplyConfiguration { .. } => "apply_configuration",
             TaskPayload::CreateReplica { .. } => "create_replica",
             TaskPayload::DetachReplica { .. } => "detach_replica",
+            TaskPayload::PromoteReplica { .. } => "promote_replica",
         }
     }
 
@@ -168,7 +184,8 @@ impl TaskPayload {
             | TaskPayload::ResizeFlavor { driver, .. }
             | TaskPayload::ApplyConfiguration { driver, .. }
             | TaskPayload::CreateReplica { driver, .. }
-            | TaskPayload::DetachReplica { driver } => Some(driver),
+            | TaskPayload::DetachReplica { driver }
+            | TaskPayload::PromoteReplica { driver, .. } => Some(driver),
             TaskPayload::DeleteInstance | TaskPayload::ResizeVolume { .. } => None,
         }
     }

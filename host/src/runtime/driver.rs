@@ -207,6 +207,68 @@ impl Driver {
             .call_detach_replica(&mut call.store, node, context))
     }
 
+    /// `replication.set-read-only`.
+    pub async fn set_read_only(
+        &self,
+        node: Arc<dyn NodeOps>,
+        read_only: bool,
+    ) -> Result<(), CallError> {
+        self.require("promote")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_set_read_only(&mut call.store, node, read_only))
+    }
+
+    /// `replication.position`.
+    pub async fn position(&self, node: Arc<dyn NodeOps>) -> Result<String, CallError> {
+        self.require("promote")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_position(&mut call.store, node))
+    }
+
+    /// `replication.caught-up`.
+    pub async fn caught_up(
+        &self,
+        node: Arc<dyn NodeOps>,
+        position: &str,
+    ) -> Result<bool, CallError> {
+        self.require("promote")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_caught_up(&mut call.store, node, position))
+    }
+
+    /// `replication.promote`.
+    pub async fn promote(
+        &self,
+        node: Arc<dyn NodeOps>,
+        context: &NodeContext,
+    ) -> Result<(), CallError> {
+        self.require("promote")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_promote(&mut call.store, node, context))
+    }
+
+    /// `replication.demote`.
+    pub async fn demote(
+        &self,
+        node: Arc<dyn NodeOps>,
+        context: &NodeContext,
+        source: Arc<dyn NodeOps>,
+    ) -> Result<(), CallError> {
+        self.require("promote")?;
+        invoke!(self, CallKind::Node, |call, node, source| call
+            .instance
+            .drover_driver_replication()
+            .call_demote(&mut call.store, node, context, source))
+    }
+
     // ---- lifecycle ----
 
     /// `lifecycle.render-service`.

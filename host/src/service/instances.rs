@@ -595,6 +595,50 @@ pub async fn detach_replica(services: &Services, ctx: &Ctx, id: &str) -> Service
     .await
 }
 
+/// `POST /instances/{id}/action {"promote_to_replica_source": {}}`: a switchover to this
+/// replica, with its source healthy.
+pub async fn promote(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(
+        services,
+        "instance:promote_to_replica_source",
+        &instance.project_id,
+    )?;
+    let Some(source_id) = instance.replica_of_id.clone() else {
+        return Err(ServiceError::BadRequest(format!(
+            "Instance {} is not a replica; only a replica can be promoted.",
+            instance.id
+        )));
+    };
+    require_settled(&instance, "promote")?;
+    let source = services.store.instance(&source_id).await?;
+    if source.status != "ACTIVE" {
+        return Err(ServiceError::Unprocessable(format!(
+            "The source {} is not healthy (status {}); promote needs it, eject replaces it.",
+            source.id, source.status
+        )));
+    }
+    let driver = driver_of(services, &instance).await?;
+    if !driver.has_feature("promote") {
+        return Err(ServiceError::NotImplemented(format!(
+            "Promoting replicas is not supported by driver {}.",
+            driver.name()
+        )));
+    }
+    start_task(
+        services,
+        &instance,
+        "PROMOTE",
+        TaskPayload::PromoteReplica {
+            driver: driver.digest().into(),
+            old_source: source.id,
+            position: None,
+            info: None,
+        },
+    )
+    .await
+}
+
 /// `GET /instances/{id}/replicas`.
 pub async fn replicas(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Vec<Instance>> {
     ctx.authorize(services, "instance:show")?;

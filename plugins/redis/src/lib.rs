@@ -85,6 +85,30 @@ impl Driver for Redis {
         replication::detach_replica(node)
     }
 
+    fn promote(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        replication::detach_replica(node)
+    }
+
+    fn demote(node: &Node, context: NodeContext, _source: &Node) -> DriverResult<()> {
+        replication::demote(node, &context)
+    }
+
+    fn set_read_only(node: &Node, read_only: bool) -> DriverResult<()> {
+        replication::set_read_only(node, read_only)
+    }
+
+    fn position(node: &Node) -> DriverResult<String> {
+        replication::position(node)
+    }
+
+    fn caught_up(node: &Node, position: String) -> DriverResult<bool> {
+        replication::caught_up(node, &position)
+    }
+
+    fn compare_positions(a: String, b: String) -> DriverResult<i8> {
+        replication::compare_positions(&a, &b)
+    }
+
     fn validate_databases(
         _version: String,
         databases: Vec<Database>,

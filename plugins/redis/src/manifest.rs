@@ -19,6 +19,7 @@ pub fn manifest() -> DriverManifest {
             features::CONFIGURATION.into(),
             features::REPLICATION.into(),
             features::DETACH.into(),
+            features::PROMOTE.into(),
             features::USERS.into(),
             features::ROOT.into(),
             features::ROOT_DISABLE.into(),

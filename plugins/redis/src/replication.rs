@@ -87,3 +87,68 @@ pub fn detach_replica(node: &Node) -> DriverResult<()> {
     admin::command(node, &["CONFIG", "SET", "masteruser", ""])?;
     Ok(())
 }
+
+/// A number from `INFO replication`.
+fn info_field(node: &Node, field: &str) -> DriverResult<Option<u64>> {
+    let info = admin::command(node, &["INFO", "replication"])?;
+    Ok(info.lines.iter().find_map(|line| {
+        line.trim()
+            .strip_prefix(field)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .and_then(|value| value.trim().parse().ok())
+    }))
+}
+
+/// `replication.set-read-only`: a source stops taking writes by pausing them (clients wait
+/// rather than fail, and meet a replica when the pause ends); a replica is always read-only.
+pub fn set_read_only(node: &Node, read_only: bool) -> DriverResult<()> {
+    if read_only {
+        admin::command(node, &["CLIENT", "PAUSE", "60000", "WRITE"])?;
+    } else {
+        admin::command(node, &["CLIENT", "UNPAUSE"])?;
+    }
+    Ok(())
+}
+
+/// `replication.position`: the replication offset a node has produced (a source) or applied
+/// (a replica).
+pub fn position(node: &Node) -> DriverResult<String> {
+    let offset = match info_field(node, "slave_repl_offset")? {
+        Some(applied) => applied,
+        None => info_field(node, "master_repl_offset")?.unwrap_or(0),
+    };
+    Ok(offset.to_string())
+}
+
+/// `replication.caught-up`.
+pub fn caught_up(node: &Node, position: &str) -> DriverResult<bool> {
+    let wanted: u64 = position.parse().map_err(|_| {
+        DriverError::invalid("position", format!("{position:?} is not a Redis offset"))
+    })?;
+    Ok(info_field(node, "slave_repl_offset")?.is_some_and(|applied| applied >= wanted))
+}
+
+/// `replication.compare-positions`.
+pub fn compare_positions(a: &str, b: &str) -> DriverResult<i8> {
+    let parse = |p: &str| {
+        p.parse::<u64>()
+            .map_err(|_| DriverError::invalid("position", format!("{p:?} is not a Redis offset")))
+    };
+    Ok(match parse(a)?.cmp(&parse(b)?) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    })
+}
+
+/// `replication.demote`: the old source follows the new one, then its paused writers are let
+/// go (they now meet a read-only replica).
+pub fn demote(node: &Node, context: &NodeContext) -> DriverResult<()> {
+    let (host, port, user, password) = source_of(context)
+        .ok_or_else(|| DriverError::invalid("context.role", "the node is not a replica"))?;
+    admin::command(node, &["CONFIG", "SET", "masteruser", &user])?;
+    admin::command(node, &["CONFIG", "SET", "masterauth", &password])?;
+    admin::command(node, &["REPLICAOF", &host, &port.to_string()])?;
+    admin::command(node, &["CLIENT", "UNPAUSE"])?;
+    Ok(())
+}
