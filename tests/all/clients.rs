@@ -419,18 +419,39 @@ fn the_openstack_client_manages_configuration_groups() {
 }
 
 #[test]
-fn the_openstack_client_creates_and_detaches_a_replica() {
+fn the_openstack_client_creates_promotes_ejects_and_detaches_replicas() {
     crate::nodes::require_binary("redis-server", "redis-server");
     crate::nodes::require_binary("redis-cli", "redis-tools");
     let server = noauth_server();
-    let source = run(
-        &server,
-        PROJECT,
+    let api = crate::common::api::Client::new(&server.base, PROJECT, None);
+    let create = |name: &str, extra: &[&str]| {
+        let mut args = vec!["database", "instance", "create", name];
+        args.extend_from_slice(extra);
+        let id = run(&server, PROJECT, &args)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        wait_for_status(&server, &id, "ACTIVE");
+        id
+    };
+    let source_of = |id: &str| {
+        api.get(&format!("instances/{id}")).expect(200)["instance"]["replica_of"]["id"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let settle = |what: &str, done: &dyn Fn() -> bool| {
+        let started = std::time::Instant::now();
+        while !done() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(90),
+                "timed out: {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    };
+    let source = create(
+        "cli-source",
         &[
-            "database",
-            "instance",
-            "create",
-            "cli-source",
             "--flavor",
             "1",
             "--size",
@@ -440,58 +461,56 @@ fn the_openstack_client_creates_and_detaches_a_replica() {
             "--datastore-version",
             "7.0",
         ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_for_status(&server, &source, "ACTIVE");
-    let replica = run(
-        &server,
-        PROJECT,
-        &[
-            "database",
-            "instance",
-            "create",
-            "cli-replica",
-            "--replica-of",
-            &source,
-        ],
     );
-    let replica_id = replica["id"].as_str().unwrap().to_string();
-    let shown = wait_for_status(&server, &replica_id, "ACTIVE");
-    assert!(
-        shown.to_string().contains(&source),
-        "the replica names its source: {shown}"
-    );
+    let replica = create("cli-replica", &["--replica-of", &source]);
+    assert_eq!(source_of(&replica).as_deref(), Some(source.as_str()));
+
+    // Promote: the replica becomes the source and the old source follows it.
     run_text(
         &server,
         PROJECT,
-        &["database", "instance", "detach", &replica_id],
+        &["database", "instance", "promote", &replica],
     );
-    let started = std::time::Instant::now();
-    loop {
-        let shown = run(
-            &server,
-            PROJECT,
-            &["database", "instance", "show", &replica_id],
-        );
-        if shown["status"] == "ACTIVE" && !shown.to_string().contains(&source) {
-            break;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "not detached: {shown}"
-        );
-        std::thread::sleep(std::time::Duration::from_secs(1));
+    settle("promoted", &|| {
+        source_of(&source).as_deref() == Some(replica.as_str()) && source_of(&replica).is_none()
+    });
+    wait_for_status(&server, &replica, "ACTIVE");
+
+    // Eject: the new source dies, and the old one takes over again.
+    let port = crate::common::nodes::port(
+        &api.get(&format!("instances/{replica}")).expect(200)["instance"],
+    );
+    let dir = crate::common::nodes::node_dir(&server, port);
+    for pid in crate::common::nodes::server_processes(&dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
     }
+    wait_for_status(&server, &replica, "SHUTDOWN");
     run_text(
         &server,
         PROJECT,
-        &["database", "instance", "delete", &replica_id],
+        &["database", "instance", "eject", &replica],
     );
+    settle("ejected", &|| source_of(&source).is_none());
+    // The ejected source keeps a fault saying so (its status is the health pass's: down).
+    settle("the ejected source says why", &|| {
+        api.get(&format!("instances/{replica}")).expect(200)["instance"]["fault"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Ejected"))
+    });
+
+    // Detach: a fresh replica of the surviving source becomes standalone.
+    let second = create("cli-second", &["--replica-of", &source]);
     run_text(
         &server,
         PROJECT,
-        &["database", "instance", "delete", &source],
+        &["database", "instance", "detach", &second],
     );
+    settle("detached", &|| source_of(&second).is_none());
+    wait_for_status(&server, &second, "ACTIVE");
+    for id in [&second, &replica, &source] {
+        run_text(&server, PROJECT, &["database", "instance", "delete", id]);
+    }
 }

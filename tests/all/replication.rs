@@ -250,3 +250,112 @@ fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source(
         .len();
     assert_eq!(set, 2, "the new source has both followers");
 }
+
+#[test]
+fn redis_eject_replaces_a_dead_source_and_is_refused_while_it_lives() {
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let source_password = root(client, &source);
+    client
+        .post(
+            "instances",
+            json!({"instance": {"name": "rep", "replica_of": source, "replica_count": 2}}),
+        )
+        .expect(200);
+    let replicas: Vec<String> = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut nodes = std::collections::HashMap::new();
+    for replica in &replicas {
+        let shown = wait_status(server, client, replica, "ACTIVE", BUILD);
+        nodes.insert(replica.clone(), (port(&shown), root(client, replica)));
+    }
+    assert_eq!(
+        redis(source_port, &source_password, &["SET", "k", "v"]),
+        "OK"
+    );
+    for (port, password) in nodes.values() {
+        eventually("the replicas have the write", || {
+            redis(*port, password, &["GET", "k"]) == "v"
+        });
+    }
+
+    // Refused while the source is up.
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .error("badRequest", 400);
+
+    // Its server dies; the health pass notices; eject.
+    let dir = crate::common::nodes::node_dir(server, source_port);
+    for pid in crate::common::nodes::server_processes(&dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    wait_status(server, client, &source, "SHUTDOWN", Duration::from_secs(60));
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .expect(202);
+    // The ejected source keeps a fault saying who took over (its status is the health
+    // pass's: its server is down).
+    eventually("the ejected source says who took over", || {
+        client.get(&format!("instances/{source}")).expect(200)["instance"]["fault"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("took over"))
+    });
+    let (new_source, follower): (Vec<&String>, Vec<&String>) = replicas.iter().partition(|r| {
+        client.get(&format!("instances/{r}")).expect(200)["instance"]["replica_of"].is_null()
+    });
+    assert_eq!(
+        (new_source.len(), follower.len()),
+        (1, 1),
+        "one source, one follower"
+    );
+    let (new_port, new_password) = &nodes[new_source[0]];
+    let (follower_port, follower_password) = &nodes[follower[0]];
+    assert_eq!(redis(*new_port, new_password, &["GET", "k"]), "v");
+    assert_eq!(
+        redis(*new_port, new_password, &["SET", "k2", "after"]),
+        "OK"
+    );
+    eventually("the other replica follows the new source", || {
+        redis(*follower_port, follower_password, &["GET", "k2"]) == "after"
+    });
+    let shown = client
+        .get(&format!("instances/{}", follower[0]))
+        .expect(200)["instance"]
+        .clone();
+    assert_eq!(shown["replica_of"]["id"], new_source[0].as_str(), "{shown}");
+    assert_eq!(
+        client
+            .get(&format!("instances/{source}/replicas"))
+            .expect(200)["instances"],
+        json!([]),
+        "the ejected source left the set"
+    );
+}

@@ -244,6 +244,8 @@ pub async fn action(
         }
     } else if action.promote_to_replica_source.is_some() {
         service::instances::promote(&state.services, &ctx, &id).await?;
+    } else if action.eject_replica_source.is_some() {
+        service::instances::eject(&state.services, &ctx, &id).await?;
     } else {
         return Err(ApiError::new(
             drover_api::error::ErrorKind::NotImplemented,

@@ -38,6 +38,11 @@ pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
             step!(repoint_replicas),
             step!(demote_old_source),
         ],
+        TaskPayload::EjectSource { .. } => &[
+            step!(choose_successor),
+            step!(promote_successor),
+            step!(repoint_to_successor),
+        ],
     }
 }
 
@@ -296,20 +301,29 @@ async fn wait_caught_up(inner: &Inner, run: &mut TaskRun) -> StepResult {
     }
 }
 
-/// The candidate stops following and becomes a writable source for the others.
-async fn promote_candidate(inner: &Inner, run: &mut TaskRun) -> StepResult {
-    let mut target = node(inner, run).await?;
+/// A replica stops following and becomes a writable source; returns what its followers need.
+async fn take_over(inner: &Inner, run: &TaskRun, candidate: &str) -> Result<String, StepError> {
+    let mut target = InstanceNode::load(inner, candidate)
+        .await
+        .map_err(StepError::transient)?;
     target.context.role = NodeRole::Standalone;
     let driver = driver(inner, run).await?;
     driver.promote(target.ops(), &target.context).await?;
     let spec = driver.render_service(&target.context).await?;
     target.node.install(&spec).await.map_err(StepError::new)?;
-    let setup = {
-        let _one_at_a_time = inner.source_setup.lock().await;
-        driver.enable_source(target.ops(), &target.context).await?
-    };
+    let _one_at_a_time = inner.source_setup.lock().await;
+    Ok(driver
+        .enable_source(target.ops(), &target.context)
+        .await?
+        .info)
+}
+
+/// The candidate stops following and becomes a writable source for the others.
+async fn promote_candidate(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let candidate = run.task.resource_id.clone();
+    let setup = take_over(inner, run, &candidate).await?;
     if let TaskPayload::PromoteReplica { info, .. } = &mut run.payload {
-        *info = Some(setup.info);
+        *info = Some(setup);
     }
     Ok(())
 }
@@ -319,16 +333,27 @@ async fn repoint_replicas(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let (old_source, _, info) = promotion(run)?;
     let info = info.ok_or_else(|| StepError::new("the new source's setup is missing"))?;
     let candidate = run.task.resource_id.clone();
-    let new_source = InstanceNode::load(inner, &candidate)
+    repoint(inner, run, &old_source, &candidate, &info).await
+}
+
+/// Every replica of `old_source` but `candidate` follows `candidate`.
+async fn repoint(
+    inner: &Inner,
+    run: &TaskRun,
+    old_source: &str,
+    candidate: &str,
+    info: &str,
+) -> StepResult {
+    let new_source = InstanceNode::load(inner, candidate)
         .await
         .map_err(StepError::transient)?;
     let driver = driver(inner, run).await?;
-    for other in inner.store.replicas_of(&old_source).await? {
+    for other in inner.store.replicas_of(old_source).await? {
         if other.id == candidate {
             continue;
         }
         let mut tx = inner.store.write().await?;
-        tx.set_replication(&other.id, Some(&candidate), Some(&info))
+        tx.set_replication(&other.id, Some(candidate), Some(info))
             .await?;
         tx.commit().await?;
         let follower = InstanceNode::load(inner, &other.id)
@@ -366,6 +391,67 @@ async fn demote_old_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
         .demote(old.ops(), &old.context, new_source.ops())
         .await?;
     Ok(())
+}
+
+fn ejection(run: &TaskRun) -> (Option<String>, Option<String>) {
+    match &run.payload {
+        TaskPayload::EjectSource {
+            candidate, info, ..
+        } => (candidate.clone(), info.clone()),
+        _ => (None, None),
+    }
+}
+
+/// The replica with the most recent position (among those that answer) is chosen.
+async fn choose_successor(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let driver = driver(inner, run).await?;
+    let mut best: Option<(String, String)> = None;
+    for replica in inner.store.replicas_of(&run.task.resource_id).await? {
+        let Ok(node) = InstanceNode::load(inner, &replica.id).await else {
+            continue;
+        };
+        let Ok(position) = driver.position(node.ops()).await else {
+            continue;
+        };
+        let ahead = match &best {
+            None => true,
+            Some((_, known)) => driver.compare_positions(&position, known).await? > 0,
+        };
+        if ahead {
+            best = Some((replica.id, position));
+        }
+    }
+    let (chosen, _) =
+        best.ok_or_else(|| StepError::new("no replica answered; none can take over"))?;
+    if let TaskPayload::EjectSource { candidate, .. } = &mut run.payload {
+        *candidate = Some(chosen);
+    }
+    Ok(())
+}
+
+/// The chosen replica becomes the source.
+async fn promote_successor(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let (candidate, _) = ejection(run);
+    let candidate = candidate.ok_or_else(|| StepError::new("no replica was chosen"))?;
+    let setup = take_over(inner, run, &candidate).await?;
+    let mut tx = inner.store.write().await?;
+    tx.set_replication(&candidate, None, None).await?;
+    tx.update_instance(&candidate, Some("ACTIVE"), None, None, None)
+        .await?;
+    tx.commit().await?;
+    if let TaskPayload::EjectSource { info, .. } = &mut run.payload {
+        *info = Some(setup);
+    }
+    Ok(())
+}
+
+/// The other replicas follow the new source; the ejected one is left with none.
+async fn repoint_to_successor(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let (candidate, info) = ejection(run);
+    let candidate = candidate.ok_or_else(|| StepError::new("no replica was chosen"))?;
+    let info = info.ok_or_else(|| StepError::new("the new source's setup is missing"))?;
+    let old_source = run.task.resource_id.clone();
+    repoint(inner, run, &old_source, &candidate, &info).await
 }
 
 /// Stops the server and removes the node directory.
@@ -410,6 +496,16 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
         }
         TaskPayload::PromoteReplica { .. } => {
             tx.update_instance(id, Some("ACTIVE"), None, None, None)
+                .await
+        }
+        // The ejected source leaves the set, in ERROR with a fault saying who took over.
+        TaskPayload::EjectSource { candidate, .. } => {
+            let message = format!(
+                "Ejected from its replication set: replica {} took over as the source.",
+                candidate.as_deref().unwrap_or("?")
+            );
+            tx.set_instance_fault(id, &message, &message).await?;
+            tx.update_instance(id, Some("ERROR"), None, None, None)
                 .await
         }
         TaskPayload::ApplyConfiguration {
@@ -466,6 +562,10 @@ pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) 
         // A promotion that fails midway leaves the set as its steps left it, with the fault
         // saying where; the old source is not made writable again behind anyone's back.
         TaskPayload::PromoteReplica { .. } => {
+            tx.update_instance(id, Some("ERROR"), None, None, None)
+                .await
+        }
+        TaskPayload::EjectSource { .. } => {
             tx.update_instance(id, Some("ERROR"), None, None, None)
                 .await
         }

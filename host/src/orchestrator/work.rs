@@ -112,6 +112,17 @@ pub enum TaskPayload {
         #[serde(default)]
         info: Option<String>,
     },
+    /// Replace an unreachable source by its most advanced replica.
+    EjectSource {
+        /// The driver digest.
+        driver: String,
+        /// The replica chosen to take over.
+        #[serde(default)]
+        candidate: Option<String>,
+        /// What followers of the new source need.
+        #[serde(default)]
+        info: Option<String>,
+    },
     /// Delete an instance's node.
     DeleteInstance,
     /// Restart an instance's server.
@@ -168,6 +179,7 @@ impl TaskPayload {
             TaskPayload::CreateReplica { .. } => "create_replica",
             TaskPayload::DetachReplica { .. } => "detach_replica",
             TaskPayload::PromoteReplica { .. } => "promote_replica",
+            TaskPayload::EjectSource { .. } => "eject_source",
         }
     }
 
@@ -185,7 +197,8 @@ impl TaskPayload {
             | TaskPayload::ApplyConfiguration { driver, .. }
             | TaskPayload::CreateReplica { driver, .. }
             | TaskPayload::DetachReplica { driver }
-            | TaskPayload::PromoteReplica { driver, .. } => Some(driver),
+            | TaskPayload::PromoteReplica { driver, .. }
+            | TaskPayload::EjectSource { driver, .. } => Some(driver),
             TaskPayload::DeleteInstance | TaskPayload::ResizeVolume { .. } => None,
         }
     }

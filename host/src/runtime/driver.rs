@@ -242,6 +242,16 @@ impl Driver {
             .call_caught_up(&mut call.store, node, position))
     }
 
+    /// `replication.compare-positions`: negative, zero or positive as `a` is behind, level
+    /// with or ahead of `b`.
+    pub async fn compare_positions(&self, a: &str, b: &str) -> Result<i8, CallError> {
+        self.require("promote")?;
+        invoke!(self, CallKind::Pure, |call| call
+            .instance
+            .drover_driver_replication()
+            .call_compare_positions(&mut call.store, a, b))
+    }
+
     /// `replication.promote`.
     pub async fn promote(
         &self,

@@ -639,6 +639,47 @@ pub async fn promote(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<
     .await
 }
 
+/// `POST /instances/{id}/action {"eject_replica_source": {}}`: replace this source, which
+/// must be unreachable, by its most advanced replica.
+pub async fn eject(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
+    let instance = owned(services, ctx, id).await?;
+    ctx.authorize_for(
+        services,
+        "instance:eject_replica_source",
+        &instance.project_id,
+    )?;
+    if services.store.replicas_of(&instance.id).await?.is_empty() {
+        return Err(ServiceError::BadRequest(format!(
+            "Instance {} has no replicas to take over.",
+            instance.id
+        )));
+    }
+    if matches!(instance.status.as_str(), "ACTIVE" | "RESTART_REQUIRED") {
+        return Err(ServiceError::BadRequest(format!(
+            "Instance {} is reachable (status {}); use promote on a replica for a switchover.",
+            instance.id, instance.status
+        )));
+    }
+    let driver = driver_of(services, &instance).await?;
+    if !driver.has_feature("promote") {
+        return Err(ServiceError::NotImplemented(format!(
+            "Ejecting sources is not supported by driver {}.",
+            driver.name()
+        )));
+    }
+    start_task(
+        services,
+        &instance,
+        &instance.status,
+        TaskPayload::EjectSource {
+            driver: driver.digest().into(),
+            candidate: None,
+            info: None,
+        },
+    )
+    .await
+}
+
 /// `GET /instances/{id}/replicas`.
 pub async fn replicas(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Vec<Instance>> {
     ctx.authorize(services, "instance:show")?;
