@@ -359,3 +359,79 @@ fn redis_eject_replaces_a_dead_source_and_is_refused_while_it_lives() {
         "the ejected source left the set"
     );
 }
+
+#[test]
+fn postgresql_replicas_stream_refuse_writes_and_detach() {
+    require_binary("postgres", "postgresql-15");
+    require_binary("pg_basebackup", "postgresql-client-15");
+    require_binary("psql", "postgresql-client-15");
+    use crate::postgresql::psql;
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "pg-src", "flavorRef": 2, "volume": {"size": 1},
+                "datastore": {"type": "postgresql", "version": "15"},
+                "databases": [{"name": "appdb"}],
+                "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let sql = |port: u16, text: &str| psql(port, "app", "app-secret", "appdb", text);
+    assert!(
+        sql(
+            source_port,
+            "CREATE TABLE t (x int); INSERT INTO t VALUES (1);"
+        )
+        .0
+    );
+
+    let replica = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "pg-rep", "replica_of": source}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replica_port = port(&wait_status(server, client, &replica, "ACTIVE", BUILD));
+    // The seed has the data and users; new writes stream; writes on the replica are refused.
+    assert!(sql(replica_port, "SELECT x FROM t;").1.ends_with('1'));
+    assert!(sql(source_port, "INSERT INTO t VALUES (2);").0);
+    eventually("the replica has the new row", || {
+        sql(replica_port, "SELECT count(*) FROM t;")
+            .1
+            .ends_with('2')
+    });
+    let (ok, out) = sql(replica_port, "INSERT INTO t VALUES (3);");
+    assert!(!ok && out.contains("read-only"), "{out}");
+    client
+        .delete(&format!("instances/{source}"))
+        .error("forbidden", 403);
+
+    // Detach: writable, and the source's later writes no longer arrive.
+    client
+        .put(
+            &format!("instances/{replica}"),
+            json!({"instance": {"replica_of": null}}),
+        )
+        .expect(202);
+    wait_status(server, client, &replica, "ACTIVE", BUILD);
+    eventually("the detached replica takes writes", || {
+        sql(replica_port, "INSERT INTO t VALUES (30);").0
+    });
+    assert!(sql(source_port, "INSERT INTO t VALUES (4);").0);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        sql(replica_port, "SELECT count(*) FROM t WHERE x = 4;").1,
+        "0",
+        "the detached replica still receives the source's writes"
+    );
+    client.delete(&format!("instances/{replica}")).expect(202);
+    client.delete(&format!("instances/{source}")).expect(202);
+}

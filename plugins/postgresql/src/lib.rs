@@ -10,6 +10,7 @@ mod catalog_15;
 mod configuration;
 mod lifecycle;
 mod manifest;
+mod replication;
 mod sql;
 mod units;
 
@@ -62,6 +63,25 @@ impl Driver for Postgresql {
 
     fn apply(node: &Node, request: ApplyRequest) -> DriverResult<ApplyOutcome> {
         configuration::apply(node, &request)
+    }
+
+    fn enable_source(
+        node: &Node,
+        _context: NodeContext,
+    ) -> DriverResult<drover_driver_sdk::replication::SourceSetup> {
+        replication::enable_source(node)
+    }
+
+    fn attach_replica(
+        node: &Node,
+        _context: NodeContext,
+        _source: Option<&Node>,
+    ) -> DriverResult<()> {
+        replication::attach_replica(node)
+    }
+
+    fn detach_replica(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        replication::detach_replica(node)
     }
 
     fn validate_databases(

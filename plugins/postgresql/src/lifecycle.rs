@@ -4,6 +4,7 @@
 //! outside the data directory so that base backups and rewinds never copy a node's identity),
 //! `data/` (PGDATA, made by initdb), `run/` (the Unix socket).
 
+use drover_driver_sdk::NodeRole;
 use drover_driver_sdk::catalog::plain;
 use drover_driver_sdk::lifecycle::{
     Command, Health, HealthStatus, PrepareRequest, Readiness, ServiceFile, ServiceSpec, StopSignal,
@@ -161,6 +162,9 @@ pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
     }
     // A half-made data directory from an interrupted attempt goes first.
     node.remove("data").map_err(DriverError::Failed)?;
+    if matches!(context.role, NodeRole::Replica(_)) {
+        return crate::replication::seed(node, context);
+    }
     let data = format!("{}/data", context.directory);
     node.run_ok(
         &[

@@ -25,6 +25,8 @@ pub fn manifest() -> DriverManifest {
         maturity: Maturity::Experimental,
         features: [
             features::CONFIGURATION,
+            features::REPLICATION,
+            features::DETACH,
             features::DATABASES,
             features::USERS,
             features::ROOT,
@@ -41,6 +43,11 @@ pub fn manifest() -> DriverManifest {
                 "creating a node's data directory",
             ),
             binary("pg_isready", "postgresql-client-15", "readiness checks"),
+            binary(
+                "pg_basebackup",
+                "postgresql-client-15",
+                "seeding replicas from their source",
+            ),
             binary(
                 "psql",
                 "postgresql-client-15",
