@@ -197,3 +197,57 @@ fn a_postgresql_instance_lives_its_whole_life() {
     assert!(!std::path::Path::new(&format!("/proc/{}", pids[0])).exists());
     assert_eq!(usage(client, "instances"), (0, 0));
 }
+
+#[test]
+fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
+    require_postgresql();
+    let db = crate::common::db::TestDb::postgres();
+    let options = || crate::common::server::Options {
+        args: vec![
+            "--auth".into(),
+            "noauth".into(),
+            "--database-url".into(),
+            db.url.clone(),
+        ],
+        ..Default::default()
+    };
+    let first = crate::common::server::Server::start(options());
+    let client = crate::common::api::Client::new(&first.base, "p1", None);
+    let body = json!({"instance": {"name": "handed-over", "flavorRef": 2, "volume": {"size": 1},
+        "datastore": {"type": "postgresql", "version": "15"},
+        "users": [{"name": "app", "password": "app-secret"}]}});
+    let id = client.post("instances", body).expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The first host takes the task (its lease now runs) and is in the middle of initdb when
+    // the whole host dies: drover and every process working in its nodes' directories.
+    std::thread::sleep(Duration::from_millis(800));
+    let (first_state, _ports) = first.kill();
+    for entry in std::fs::read_dir(first_state.path().join("nodes"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        for pid in server_processes(&entry.path()) {
+            std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap();
+        }
+    }
+    // A second host (its own state directory and host id) on the same PostgreSQL store takes
+    // the task over once the first host's lease has expired, and finishes it.
+    let second = crate::common::server::Server::start(options());
+    let client = crate::common::api::Client::new(&second.base, "p1", None);
+    let instance = wait_status(&second, &client, &id, "ACTIVE", Duration::from_secs(240));
+    let port = port(&instance);
+    let (ok, out) = psql(port, "app", "app-secret", "postgres", "SELECT 1;");
+    assert!(ok, "{out}");
+    let dir = node_dir(&second, port);
+    assert!(dir.starts_with(second.state_dir()), "{}", dir.display());
+    assert_eq!(server_processes(&dir).len(), 1);
+    assert_eq!(usage(&client, "instances"), (1, 0));
+    client.delete(&format!("instances/{id}")).expect(202);
+    wait_gone(&second, &client, &id, BUILD);
+}

@@ -169,6 +169,15 @@ impl Inner {
                 .await
             {
                 Ok(true) => {
+                    let mut task = task;
+                    // Taken over from another host: the claim restarted it (see `claim_task`).
+                    if task
+                        .lease_owner
+                        .as_deref()
+                        .is_some_and(|previous| previous != self.owner)
+                    {
+                        task.step = 0;
+                    }
                     self.running.lock().unwrap().insert(task.id.clone());
                     let inner = self.clone();
                     tokio::spawn(async move {

@@ -78,8 +78,10 @@ impl Store {
         on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(now).bind(owner).bind(limit).fetch_all(pool).await?))
     }
 
-    /// Claims a task for `owner` until `until`, if nobody else holds a live lease on it.
-    /// `previous_owner` is the owner the caller saw, to detect a race.
+    /// Claims a task for `owner` until `until`, if nobody else holds a live lease on it. A task
+    /// taken over from another host starts again at its first step: the steps it had done
+    /// built things on that host's nodes (directories, processes), which this host does not
+    /// have; every step is idempotent, so redoing them here is safe.
     pub async fn claim_task(
         &self,
         id: &str,
@@ -88,7 +90,8 @@ impl Store {
         until: i64,
     ) -> StoreResult<bool> {
         let claimed = on_db!(self, pool => sqlx::query(
-            "UPDATE tasks SET lease_owner = $2, lease_until = $4, state = 'running', attempts = attempts + 1, updated_at = $3 \
+            "UPDATE tasks SET step = CASE WHEN lease_owner IS NOT NULL AND lease_owner <> $2 THEN 0 ELSE step END, \
+             lease_owner = $2, lease_until = $4, state = 'running', attempts = attempts + 1, updated_at = $3 \
              WHERE id = $1 AND state IN ('pending', 'running') AND (lease_until IS NULL OR lease_until < $3 OR lease_owner = $2)",
         )
         .bind(id)
