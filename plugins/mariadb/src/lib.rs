@@ -2,7 +2,8 @@
 //! contract for MariaDB 10.11.
 //!
 //! Module map: `manifest`, `lifecycle` (my.cnf, init file, mariadb-install-db, health),
-//! `accounts` (databases, users, access, root), `configuration` (the catalog generated from
+//! `accounts` (databases, users, access, root), `replication` (GTID replicas, promote),
+//! `configuration` (the catalog generated from
 //! SYSTEM_VARIABLES, with `units`, and validation), `sql` (quoting and the mariadb client).
 
 mod accounts;
@@ -10,6 +11,7 @@ mod catalog_10_11;
 mod configuration;
 mod lifecycle;
 mod manifest;
+mod replication;
 mod sql;
 mod units;
 
@@ -62,6 +64,56 @@ impl Driver for Mariadb {
 
     fn apply(node: &Node, request: ApplyRequest) -> DriverResult<ApplyOutcome> {
         configuration::apply(node, &request)
+    }
+
+    fn enable_source(
+        node: &Node,
+        _context: NodeContext,
+    ) -> DriverResult<drover_driver_sdk::replication::SourceSetup> {
+        replication::enable_source(node)
+    }
+
+    fn attach_replica(
+        node: &Node,
+        context: NodeContext,
+        source: Option<&Node>,
+    ) -> DriverResult<()> {
+        replication::attach_replica(node, &context, source)
+    }
+
+    fn detach_replica(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        replication::detach_replica(node)
+    }
+
+    fn promote(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        replication::detach_replica(node)
+    }
+
+    fn demote(node: &Node, context: NodeContext, _source: &Node) -> DriverResult<()> {
+        replication::demote(node, &context)
+    }
+
+    fn set_read_only(node: &Node, read_only: bool) -> DriverResult<()> {
+        replication::set_read_only(node, read_only)
+    }
+
+    fn position(node: &Node) -> DriverResult<String> {
+        replication::position(node)
+    }
+
+    fn caught_up(node: &Node, position: String) -> DriverResult<bool> {
+        replication::caught_up(node, &position)
+    }
+
+    fn compare_positions(a: String, b: String) -> DriverResult<i8> {
+        replication::compare_positions(&a, &b)
+    }
+
+    fn replication_status(
+        node: &Node,
+        _context: NodeContext,
+    ) -> DriverResult<drover_driver_sdk::replication::ReplicationStatus> {
+        replication::status(node)
     }
 
     fn validate_databases(

@@ -12,7 +12,7 @@ use drover_driver_sdk::lifecycle::{
     Command, Health, HealthStatus, PrepareRequest, Readiness, ServiceFile, ServiceSpec, StopSignal,
 };
 use drover_driver_sdk::prelude::*;
-use drover_driver_sdk::secrets;
+use drover_driver_sdk::{NodeRole, secrets};
 
 use crate::{accounts, sql};
 
@@ -27,10 +27,13 @@ pub fn buffer_pool_mb(ram_mb: u32) -> u32 {
 /// Drover's server options, before the configuration group's values.
 pub(crate) fn defaults(context: &NodeContext) -> Vec<(String, String)> {
     let dir = &context.directory;
-    vec![
+    let mut values: Vec<(String, String)> = vec![
         ("datadir".into(), format!("{dir}/data")),
         ("socket".into(), format!("{dir}/run/mysqld.sock")),
         ("pid-file".into(), format!("{dir}/run/mysqld.pid")),
+        // Its own: a starting server deletes every `#sql*` file it finds in its tmpdir, which
+        // in a shared /tmp includes other nodes' temporary tables.
+        ("tmpdir".into(), format!("{dir}/tmp")),
         ("port".into(), context.address.port.to_string()),
         ("bind-address".into(), "127.0.0.1".into()),
         ("skip-name-resolve".into(), "ON".into()),
@@ -39,13 +42,20 @@ pub(crate) fn defaults(context: &NodeContext) -> Vec<(String, String)> {
         ("log_slave_updates".into(), "ON".into()),
         ("binlog_format".into(), "ROW".into()),
         ("gtid_strict_mode".into(), "ON".into()),
+        // Named after the node, not the machine, so a renamed host keeps its relay logs.
+        ("relay_log".into(), "relay-bin".into()),
         ("character_set_server".into(), "utf8mb4".into()),
         ("collation_server".into(), "utf8mb4_general_ci".into()),
         (
             "innodb_buffer_pool_size".into(),
             format!("{}M", buffer_pool_mb(context.flavor.ram_mb)),
         ),
-    ]
+    ];
+    if matches!(context.role, NodeRole::Replica(_)) {
+        // A replica refuses writes from clients even right after a restart.
+        values.push(("read_only".into(), "ON".into()));
+    }
+    values
 }
 
 /// my.cnf: Drover's options, then the group's values (the last occurrence wins).
@@ -75,7 +85,7 @@ pub fn render_conf(context: &NodeContext) -> String {
 pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
     let dir = &context.directory;
     Ok(ServiceSpec {
-        directories: vec!["data".into(), "run".into()],
+        directories: vec!["data".into(), "run".into(), "tmp".into()],
         files: vec![ServiceFile {
             path: "my.cnf".into(),
             contents: render_conf(context),
@@ -111,22 +121,7 @@ pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
 pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
     let dir = &context.directory;
     if node.read_text("client.cnf")?.is_none() {
-        let password = secrets::password(32)?;
-        let client = format!(
-            "[client]\nuser = {ADMIN}\npassword = {password}\nsocket = {dir}/run/mysqld.sock\n"
-        );
-        node.write_text("client.cnf", &client, 0o600)?;
-        // install-db's password-less 'root'@'127.0.0.1' would shadow 'root'@'%' (root enable)
-        // for every TCP login; the anonymous account is not wanted either.
-        let init = format!(
-            "CREATE USER IF NOT EXISTS {admin} IDENTIFIED BY {password};\n\
-             GRANT ALL PRIVILEGES ON *.* TO {admin} WITH GRANT OPTION;\n\
-             ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n\
-             DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', ''@'localhost';\n",
-            admin = sql::account(ADMIN, "localhost"),
-            password = sql::literal(&password),
-        );
-        node.write_text("init.sql", &init, 0o600)?;
+        write_account_files(node, dir, &secrets::password(32)?)?;
     }
     if node.exists("data/mysql").map_err(DriverError::Failed)? {
         return Ok(());
@@ -142,6 +137,36 @@ pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
         None,
     )?;
     Ok(())
+}
+
+/// Drover's account: `client.cnf` for the driver's own connections and `init.sql`, which the
+/// server runs at every start. Nothing in it is binary-logged: on a replica a local GTID would
+/// break `gtid_strict_mode` replication.
+pub fn write_account_files(node: &Node, dir: &str, password: &str) -> DriverResult<()> {
+    let client = format!(
+        "[client]\nuser = {ADMIN}\npassword = {password}\nsocket = {dir}/run/mysqld.sock\n"
+    );
+    node.write_text("client.cnf", &client, 0o600)?;
+    // install-db's password-less 'root'@'127.0.0.1' would shadow 'root'@'%' (root enable)
+    // for every TCP login; the anonymous account is not wanted either.
+    let init = format!(
+        "SET SESSION sql_log_bin = 0;\n\
+         CREATE USER IF NOT EXISTS {admin} IDENTIFIED BY {password};\n\
+         GRANT ALL PRIVILEGES ON *.* TO {admin} WITH GRANT OPTION;\n\
+         ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n\
+         DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', ''@'localhost';\n",
+        admin = sql::account(ADMIN, "localhost"),
+        password = sql::literal(password),
+    );
+    node.write_text("init.sql", &init, 0o600)
+}
+
+/// The password in a node's `client.cnf`.
+pub fn admin_password(client_cnf: &str) -> Option<&str> {
+    client_cnf.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "password").then(|| value.trim())
+    })
 }
 
 /// `lifecycle.prepare`: the requested databases, then users with their access.
@@ -184,7 +209,7 @@ pub fn effective_configuration(context: &NodeContext) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drover_driver_sdk::{Endpoint, Flavor, NodeRole};
+    use drover_driver_sdk::{Endpoint, Flavor};
 
     fn context(ram_mb: u32) -> NodeContext {
         NodeContext {

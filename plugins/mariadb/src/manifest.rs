@@ -29,6 +29,9 @@ pub fn manifest() -> DriverManifest {
             features::USERS,
             features::ROOT,
             features::ROOT_DISABLE,
+            features::REPLICATION,
+            features::DETACH,
+            features::PROMOTE,
         ]
         .iter()
         .map(|f| f.to_string())
@@ -45,6 +48,11 @@ pub fn manifest() -> DriverManifest {
                 "mariadb",
                 "mariadb-client",
                 "administration: databases, users, configuration",
+            ),
+            binary(
+                "mariadb-dump",
+                "mariadb-client",
+                "seeding replicas with a consistent copy of their source",
             ),
         ],
     }

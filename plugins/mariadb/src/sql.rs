@@ -23,12 +23,30 @@ pub fn account(user: &str, host: &str) -> String {
 
 /// Runs SQL (statements separated by `;`) and returns the rows, fields separated by tabs.
 pub fn run(node: &Node, sql: &str) -> DriverResult<Vec<Vec<String>>> {
+    client(node, sql, false)
+}
+
+/// Runs one statement that returns at most one row and gives that row by column name.
+pub fn row(node: &Node, sql: &str) -> DriverResult<Option<Vec<(String, String)>>> {
+    let mut rows = client(node, sql, true)?.into_iter();
+    let (Some(names), Some(values)) = (rows.next(), rows.next()) else {
+        return Ok(None);
+    };
+    Ok(Some(names.into_iter().zip(values).collect()))
+}
+
+fn client(node: &Node, sql: &str, column_names: bool) -> DriverResult<Vec<Vec<String>>> {
     let defaults = format!("--defaults-file={}/client.cnf", node.directory());
+    let names = if column_names {
+        "--column-names"
+    } else {
+        "--skip-column-names"
+    };
     let argv = [
         "mariadb",
         &defaults,
         "--batch",
-        "--skip-column-names",
+        names,
         "--raw",
         "--connect-timeout=10",
     ];
