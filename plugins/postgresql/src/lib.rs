@@ -2,7 +2,8 @@
 //! contract for PostgreSQL 15.
 //!
 //! Module map: `manifest`, `lifecycle` (postgresql.conf, pg_hba.conf, initdb, health),
-//! `accounts` (databases, users, access, root), `configuration` (the catalog generated from
+//! `accounts` (databases, users, access, root), `replication` (streaming standbys, promote,
+//! rewind), `configuration` (the catalog generated from
 //! pg_settings, with `units`, and validation), `sql` (quoting and psql).
 
 mod accounts;
@@ -74,14 +75,45 @@ impl Driver for Postgresql {
 
     fn attach_replica(
         node: &Node,
-        _context: NodeContext,
+        context: NodeContext,
         _source: Option<&Node>,
     ) -> DriverResult<()> {
-        replication::attach_replica(node)
+        replication::attach_replica(node, &context)
     }
 
     fn detach_replica(node: &Node, _context: NodeContext) -> DriverResult<()> {
         replication::detach_replica(node)
+    }
+
+    fn promote(node: &Node, _context: NodeContext) -> DriverResult<()> {
+        replication::detach_replica(node)
+    }
+
+    fn demote(node: &Node, context: NodeContext, _source: &Node) -> DriverResult<()> {
+        replication::demote(node, &context)
+    }
+
+    fn set_read_only(node: &Node, read_only: bool) -> DriverResult<()> {
+        replication::set_read_only(node, read_only)
+    }
+
+    fn position(node: &Node) -> DriverResult<String> {
+        replication::position(node)
+    }
+
+    fn caught_up(node: &Node, position: String) -> DriverResult<bool> {
+        replication::caught_up(node, &position)
+    }
+
+    fn compare_positions(a: String, b: String) -> DriverResult<i8> {
+        replication::compare_positions(&a, &b)
+    }
+
+    fn replication_status(
+        node: &Node,
+        _context: NodeContext,
+    ) -> DriverResult<drover_driver_sdk::replication::ReplicationStatus> {
+        replication::status(node)
     }
 
     fn validate_databases(

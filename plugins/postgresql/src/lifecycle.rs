@@ -55,6 +55,9 @@ fn defaults(context: &NodeContext) -> Vec<(String, String)> {
         ("max_wal_senders".into(), "10".into()),
         ("max_replication_slots".into(), "10".into()),
         ("wal_log_hints".into(), "on".into()),
+        // WAL a little behind the latest checkpoint stays: a base backup that starts while
+        // another one checkpoints, and pg_rewind of a former source, both read it.
+        ("wal_keep_size".into(), "128MB".into()),
         ("hot_standby".into(), "on".into()),
         ("dynamic_shared_memory_type".into(), "posix".into()),
     ];

@@ -27,6 +27,7 @@ pub fn manifest() -> DriverManifest {
             features::CONFIGURATION,
             features::REPLICATION,
             features::DETACH,
+            features::PROMOTE,
             features::DATABASES,
             features::USERS,
             features::ROOT,
@@ -47,6 +48,11 @@ pub fn manifest() -> DriverManifest {
                 "pg_basebackup",
                 "postgresql-client-15",
                 "seeding replicas from their source",
+            ),
+            binary(
+                "pg_rewind",
+                "postgresql-15",
+                "turning a former source into a standby of the new one",
             ),
             binary(
                 "psql",
