@@ -435,3 +435,548 @@ fn postgresql_replicas_stream_refuse_writes_and_detach() {
     client.delete(&format!("instances/{replica}")).expect(202);
     client.delete(&format!("instances/{source}")).expect(202);
 }
+
+fn require_mariadb() {
+    require_binary("mariadbd", "mariadb-server");
+    require_binary("mariadb", "mariadb-client");
+    require_binary("mariadb-dump", "mariadb-client");
+}
+
+/// A MariaDB source with a database and an application user, and `count` replicas of it, all
+/// ACTIVE. Returns the source's id and port and each replica's id and port.
+fn mariadb_set(
+    server: &crate::common::server::Server,
+    client: &Client,
+    count: usize,
+) -> ((String, u16), Vec<(String, u16)>) {
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "maria-src", "flavorRef": 2, "volume": {"size": 1},
+                "datastore": {"type": "mariadb", "version": "10.11"},
+                "databases": [{"name": "appdb"}],
+                "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let (ok, out) = maria(
+        source_port,
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
+    );
+    assert!(ok, "{out}");
+    client
+        .post(
+            "instances",
+            json!({"instance": {"name": "maria-rep", "replica_of": source, "replica_count": count}}),
+        )
+        .expect(200);
+    let replicas = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_str().unwrap().to_string();
+            let shown = wait_status(server, client, &id, "ACTIVE", BUILD);
+            (id, port(&shown))
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(replicas.len(), count);
+    ((source, source_port), replicas)
+}
+
+/// SQL as the application user, in its database.
+fn maria(port: u16, sql: &str) -> (bool, String) {
+    crate::mariadb::mariadb(port, "app", "app-secret", "appdb", sql)
+}
+
+fn maria_count(port: u16, filter: &str) -> String {
+    maria(port, &format!("SELECT count(*) FROM t WHERE {filter};")).1
+}
+
+#[test]
+fn mariadb_replicas_follow_their_source_refuse_writes_and_detach() {
+    require_mariadb();
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let ((source, source_port), replicas) = mariadb_set(server, client, 2);
+    assert_eq!(usage(client, "instances"), (3, 0));
+    // Beyond Trove: each replica shows how it follows its source, in show and in list.
+    for (id, _) in &replicas {
+        eventually("the replica shows it is in sync", || {
+            let shown = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
+            shown["replication_state"] == "in_sync" && shown["replication_lag"].is_number()
+        });
+    }
+    let listed = client.get("instances").expect(200)["instances"].clone();
+    let states: Vec<&serde_json::Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["replication_state"])
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "in_sync").count(),
+        2,
+        "{listed}"
+    );
+    assert_eq!(
+        crate::common::nodes::names(
+            &client.get("instances?include_replicas=false").expect(200),
+            "instances"
+        ),
+        ["maria-src"]
+    );
+
+    // The seed has the data and the user; a new write arrives on both; writes are refused.
+    assert!(maria(source_port, "INSERT INTO t VALUES (2);").0);
+    for (_, port) in &replicas {
+        assert_eq!(maria_count(*port, "x = 1"), "1");
+        eventually("the replica has the new row", || {
+            maria_count(*port, "x = 2") == "1"
+        });
+        let (ok, out) = maria(*port, "INSERT INTO t VALUES (3);");
+        assert!(!ok && out.contains("read-only"), "{out}");
+    }
+    client
+        .delete(&format!("instances/{source}"))
+        .error("forbidden", 403);
+
+    // Detach: writable, and the source's later writes no longer arrive.
+    let (detached, detached_port) = &replicas[0];
+    client
+        .patch(
+            &format!("instances/{detached}"),
+            json!({"instance": {"replica_of": ""}}),
+        )
+        .expect(202);
+    let shown = wait_status(server, client, detached, "ACTIVE", BUILD);
+    assert!(shown["replica_of"].is_null(), "{shown}");
+    eventually("the detached replica takes writes", || {
+        maria(*detached_port, "INSERT INTO t VALUES (30);").0
+    });
+    assert!(maria(source_port, "INSERT INTO t VALUES (4);").0);
+    eventually("the other replica has the later write", || {
+        maria_count(replicas[1].1, "x = 4") == "1"
+    });
+    assert_eq!(
+        maria_count(*detached_port, "x = 4"),
+        "0",
+        "the detached replica still receives the source's writes"
+    );
+    assert_eq!(maria_count(source_port, "x = 30"), "0");
+}
+
+#[test]
+fn mariadb_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source() {
+    require_mariadb();
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let ((source, source_port), replicas) = mariadb_set(server, client, 2);
+
+    // A writer keeps inserting numbered rows into the source and remembers what was
+    // acknowledged.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            let mut n = 100;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                if maria(source_port, &format!("INSERT INTO t VALUES ({n});")).0 {
+                    acknowledged.push(n);
+                }
+            }
+            acknowledged
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let (candidate, new_port) = replicas[0].clone();
+    client
+        .post(
+            &format!("instances/{candidate}/action"),
+            json!({"promote_to_replica_source": {}}),
+        )
+        .expect(202);
+    let promoted = wait_status(server, client, &candidate, "ACTIVE", BUILD);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acknowledged = writer.join().unwrap();
+    assert!(acknowledged.len() > 5, "the writer wrote: {acknowledged:?}");
+    assert!(promoted["replica_of"].is_null(), "{promoted}");
+
+    // Every acknowledged row is on the new source, which takes writes.
+    let (ok, rows) = maria(new_port, "SELECT x FROM t WHERE x > 100 ORDER BY x;");
+    assert!(ok, "{rows}");
+    let present: std::collections::BTreeSet<i64> =
+        rows.lines().map(|l| l.parse().unwrap()).collect();
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|n| !present.contains(n))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged rows lost: {lost:?}");
+    assert!(maria(new_port, "INSERT INTO t VALUES (-1);").0);
+    // The old source and the other replica follow the new source, read-only.
+    for port in [source_port, replicas[1].1] {
+        eventually("a follower has the new source's write", || {
+            maria_count(port, "x = -1") == "1"
+        });
+        let (ok, out) = maria(port, "INSERT INTO t VALUES (-2);");
+        assert!(!ok && out.contains("read-only"), "{out}");
+    }
+    let old = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
+    assert_eq!(old["replica_of"]["id"], candidate.as_str(), "{old}");
+    assert_eq!(
+        client
+            .get(&format!("instances/{candidate}/replicas"))
+            .expect(200)["instances"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "the new source has both followers"
+    );
+}
+
+#[test]
+fn mariadb_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
+    require_mariadb();
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let ((source, source_port), replicas) = mariadb_set(server, client, 2);
+    assert!(maria(source_port, "INSERT INTO t VALUES (2);").0);
+    for (_, port) in &replicas {
+        eventually("the replicas have the write", || {
+            maria_count(*port, "x = 2") == "1"
+        });
+    }
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .error("badRequest", 400);
+
+    // Its server stops; the health pass notices; eject.
+    let dir = crate::common::nodes::node_dir(server, source_port);
+    for pid in crate::common::nodes::server_processes(&dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    wait_status(server, client, &source, "SHUTDOWN", Duration::from_secs(60));
+    for (id, _) in &replicas {
+        eventually(
+            "a replica of the stopped source shows it is out of sync",
+            || {
+                client.get(&format!("instances/{id}")).expect(200)["instance"]["replication_state"]
+                    == "out_of_sync"
+            },
+        );
+    }
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .expect(202);
+    eventually("the ejected source says who took over", || {
+        client.get(&format!("instances/{source}")).expect(200)["instance"]["fault"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("took over"))
+    });
+    let (new_source, follower): (Vec<_>, Vec<_>) = replicas.iter().partition(|(id, _)| {
+        client.get(&format!("instances/{id}")).expect(200)["instance"]["replica_of"].is_null()
+    });
+    assert_eq!((new_source.len(), follower.len()), (1, 1));
+    let ((new_id, new_port), (follower_id, follower_port)) = (new_source[0], follower[0]);
+    wait_status(server, client, new_id, "ACTIVE", BUILD);
+    assert_eq!(maria_count(*new_port, "x = 2"), "1");
+    assert!(maria(*new_port, "INSERT INTO t VALUES (5);").0);
+    eventually("the other replica follows the new source", || {
+        maria_count(*follower_port, "x = 5") == "1"
+    });
+    let shown = client.get(&format!("instances/{follower_id}")).expect(200)["instance"].clone();
+    assert_eq!(shown["replica_of"]["id"], new_id.as_str(), "{shown}");
+}
+
+/// SQL as the application user of a PostgreSQL set, in its database.
+fn pg(port: u16, sql: &str) -> (bool, String) {
+    crate::postgresql::psql(port, "app", "app-secret", "appdb", sql)
+}
+
+/// A PostgreSQL source with a table, and `count` standbys of it, all ACTIVE.
+fn postgresql_set(
+    server: &crate::common::server::Server,
+    client: &Client,
+    count: usize,
+) -> ((String, u16), Vec<(String, u16)>) {
+    require_binary("postgres", "postgresql-15");
+    require_binary("pg_basebackup", "postgresql-client-15");
+    require_binary("pg_rewind", "postgresql-15");
+    require_binary("psql", "postgresql-client-15");
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "pg-src", "flavorRef": 2, "volume": {"size": 1},
+                "datastore": {"type": "postgresql", "version": "15"},
+                "databases": [{"name": "appdb"}],
+                "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let (ok, out) = pg(
+        source_port,
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
+    );
+    assert!(ok, "{out}");
+    client
+        .post(
+            "instances",
+            json!({"instance": {"name": "pg-rep", "replica_of": source, "replica_count": count}}),
+        )
+        .expect(200);
+    let replicas = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_str().unwrap().to_string();
+            let shown = wait_status(server, client, &id, "ACTIVE", BUILD);
+            (id, port(&shown))
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(replicas.len(), count);
+    ((source, source_port), replicas)
+}
+
+fn pg_count(port: u16, filter: &str) -> String {
+    pg(port, &format!("SELECT count(*) FROM t WHERE {filter};")).1
+}
+
+#[test]
+fn postgresql_promote_loses_no_acknowledged_write_and_rewinds_the_old_source() {
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let ((source, source_port), replicas) = postgresql_set(server, client, 2);
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            let mut n = 100;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                if pg(source_port, &format!("INSERT INTO t VALUES ({n});")).0 {
+                    acknowledged.push(n);
+                }
+            }
+            acknowledged
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let (candidate, new_port) = replicas[0].clone();
+    client
+        .post(
+            &format!("instances/{candidate}/action"),
+            json!({"promote_to_replica_source": {}}),
+        )
+        .expect(202);
+    let promoted = wait_status(server, client, &candidate, "ACTIVE", BUILD);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acknowledged = writer.join().unwrap();
+    assert!(acknowledged.len() > 5, "the writer wrote: {acknowledged:?}");
+    assert!(promoted["replica_of"].is_null(), "{promoted}");
+
+    let (ok, rows) = pg(new_port, "SELECT x FROM t WHERE x > 100 ORDER BY x;");
+    assert!(ok, "{rows}");
+    let present: std::collections::BTreeSet<i64> =
+        rows.lines().map(|l| l.trim().parse().unwrap()).collect();
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|n| !present.contains(n))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged rows lost: {lost:?}");
+    assert!(pg(new_port, "INSERT INTO t VALUES (-1);").0);
+    // The old source (rewound) and the other standby follow the new source, read-only.
+    for port in [source_port, replicas[1].1] {
+        eventually("a follower has the new source's write", || {
+            pg_count(port, "x = -1") == "1"
+        });
+        let (ok, out) = pg(port, "INSERT INTO t VALUES (-2);");
+        assert!(!ok && out.contains("read-only"), "{out}");
+    }
+    let old = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
+    assert_eq!(old["replica_of"]["id"], candidate.as_str(), "{old}");
+    assert_eq!(old["status"], "ACTIVE", "{old}");
+}
+
+#[test]
+fn postgresql_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let ((source, source_port), replicas) = postgresql_set(server, client, 2);
+    assert!(pg(source_port, "INSERT INTO t VALUES (2);").0);
+    for (_, port) in &replicas {
+        eventually("the standbys have the write", || {
+            pg_count(*port, "x = 2") == "1"
+        });
+    }
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .error("badRequest", 400);
+
+    let dir = crate::common::nodes::node_dir(server, source_port);
+    for pid in crate::common::nodes::server_processes(&dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    wait_status(server, client, &source, "SHUTDOWN", Duration::from_secs(60));
+    for (id, _) in &replicas {
+        eventually(
+            "a replica of the stopped source shows it is out of sync",
+            || {
+                client.get(&format!("instances/{id}")).expect(200)["instance"]["replication_state"]
+                    == "out_of_sync"
+            },
+        );
+    }
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .expect(202);
+    eventually("the ejected source says who took over", || {
+        client.get(&format!("instances/{source}")).expect(200)["instance"]["fault"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("took over"))
+    });
+    let (new_source, follower): (Vec<_>, Vec<_>) = replicas.iter().partition(|(id, _)| {
+        client.get(&format!("instances/{id}")).expect(200)["instance"]["replica_of"].is_null()
+    });
+    assert_eq!((new_source.len(), follower.len()), (1, 1));
+    let ((new_id, new_port), (follower_id, follower_port)) = (new_source[0], follower[0]);
+    wait_status(server, client, new_id, "ACTIVE", BUILD);
+    assert_eq!(pg_count(*new_port, "x = 2"), "1");
+    assert!(pg(*new_port, "INSERT INTO t VALUES (5);").0);
+    eventually("the other standby follows the new source", || {
+        pg_count(*follower_port, "x = 5") == "1"
+    });
+    let shown = client.get(&format!("instances/{follower_id}")).expect(200)["instance"].clone();
+    assert_eq!(shown["replica_of"]["id"], new_id.as_str(), "{shown}");
+}
+
+#[test]
+fn a_host_killed_mid_promote_finishes_it_after_a_restart_with_one_writable_source() {
+    use crate::common::server::{Options, Server};
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let options = || Options {
+        args: vec!["--auth".into(), "noauth".into()],
+        ..Default::default()
+    };
+    let server = Server::start(options());
+    let client = Client::new(&server.base, "p1", None);
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(&server, &client, &source, "ACTIVE", BUILD));
+    client
+        .post(
+            "instances",
+            json!({"instance": {"name": "rep", "replica_of": source, "replica_count": 2}}),
+        )
+        .expect(200);
+    let replicas: Vec<(String, u16)> = client
+        .get(&format!("instances/{source}/replicas"))
+        .expect(200)["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_str().unwrap().to_string();
+            let shown = wait_status(&server, &client, &id, "ACTIVE", BUILD);
+            (id, port(&shown))
+        })
+        .collect();
+    assert_eq!(
+        redis(
+            source_port,
+            &root(&client, &source),
+            &["SET", "before", "1"]
+        ),
+        "OK"
+    );
+    let candidate = replicas[0].0.clone();
+
+    // SIGKILL the host while the promote task runs (it has only just been accepted).
+    client
+        .post(
+            &format!("instances/{candidate}/action"),
+            json!({"promote_to_replica_source": {}}),
+        )
+        .expect(202);
+    let (state, ports) = server.kill();
+    let server = Server::start_with_ports(state, options(), ports);
+    let client = Client::new(&server.base, "p1", None);
+
+    // The restarted host finishes the promote: the candidate is the source, the others follow.
+    let promoted = wait_status(&server, &client, &candidate, "ACTIVE", BUILD);
+    assert!(promoted["replica_of"].is_null(), "{promoted}");
+    let old = wait_status(&server, &client, &source, "ACTIVE", BUILD);
+    assert_eq!(old["replica_of"]["id"], candidate.as_str(), "{old}");
+    // Exactly one node takes writes, and it is the one the API calls the source.
+    let nodes: Vec<(String, u16, String)> = [
+        (source.clone(), source_port),
+        replicas[0].clone(),
+        replicas[1].clone(),
+    ]
+    .into_iter()
+    .map(|(id, port)| {
+        let password = root(&client, &id);
+        (id, port, password)
+    })
+    .collect();
+    let writable: Vec<&String> = nodes
+        .iter()
+        .filter(|(_, port, password)| {
+            redis(*port, password, &["INFO", "replication"]).contains("role:master")
+        })
+        .map(|(id, _, _)| id)
+        .collect();
+    assert_eq!(writable, [&candidate], "writable nodes");
+    let (_, new_port, new_password) = &nodes[1];
+    assert_eq!(redis(*new_port, new_password, &["GET", "before"]), "1");
+    assert_eq!(redis(*new_port, new_password, &["SET", "after", "2"]), "OK");
+    for (_, port, password) in [&nodes[0], &nodes[2]] {
+        eventually("a follower has the new source's write", || {
+            redis(*port, password, &["GET", "after"]) == "2"
+        });
+    }
+}

@@ -153,8 +153,12 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
                 })
                 .collect()
         }),
-        replication_state: None,
-        replication_lag: None,
+        replication_state: i.replica_of_id.as_ref().and(i.replication_state.clone()),
+        replication_lag: i
+            .replica_of_id
+            .as_ref()
+            .and(i.replication_lag_ms)
+            .map(|ms| ms as f64 / 1000.0),
         fault: i.fault_message.as_ref().map(|message| FaultView {
             message: message.clone(),
             created: timestamp(i.fault_at.unwrap_or(i.updated_at)),

@@ -76,6 +76,9 @@ pub async fn pass(inner: &Inner) {
             Some(status) => status,
             None => continue,
         };
+        if instance.replica_of_id.is_some() {
+            observe_replication(inner, &instance, status).await;
+        }
         if status != instance.status {
             match inner
                 .store
@@ -120,6 +123,57 @@ async fn observe(inner: &Inner, instance: &Instance) -> Option<&'static str> {
         Err(error) => {
             tracing::warn!(instance = %instance.id, "health check failed: {error}");
             Some("ERROR")
+        }
+    }
+}
+
+/// Records how a replica follows its source, as its driver reports it: `in_sync` while it is
+/// connected and applying, and its lag when the datastore says.
+async fn observe_replication(inner: &Inner, instance: &Instance, status: &str) {
+    let (state, lag_ms) = match replication_status(inner, instance, status).await {
+        Some(seen) => (
+            if seen.in_sync {
+                "in_sync"
+            } else {
+                "out_of_sync"
+            },
+            seen.lag_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+        ),
+        None => ("out_of_sync", None),
+    };
+    if instance.replication_state.as_deref() == Some(state) && instance.replication_lag_ms == lag_ms
+    {
+        return;
+    }
+    if let Err(error) = inner
+        .store
+        .set_replication_health(&instance.id, state, lag_ms)
+        .await
+    {
+        tracing::warn!(instance = %instance.id, "health pass could not record replication: {error}");
+    }
+}
+
+async fn replication_status(
+    inner: &Inner,
+    instance: &Instance,
+    status: &str,
+) -> Option<crate::runtime::types::ReplicationStatus> {
+    if status != "ACTIVE" && status != "RESTART_REQUIRED" {
+        return None;
+    }
+    let target = InstanceNode::for_instance(inner, instance.clone(), None)
+        .await
+        .ok()?;
+    let driver = active_driver(inner, &target.version).ok()?;
+    match driver
+        .replication_status(target.ops(), &target.context)
+        .await
+    {
+        Ok(seen) => Some(seen),
+        Err(error) => {
+            tracing::warn!(instance = %instance.id, "replication status failed: {error}");
+            None
         }
     }
 }

@@ -279,6 +279,19 @@ impl Driver {
             .call_demote(&mut call.store, node, context, source))
     }
 
+    /// `replication.status`.
+    pub async fn replication_status(
+        &self,
+        node: Arc<dyn NodeOps>,
+        context: &NodeContext,
+    ) -> Result<ReplicationStatus, CallError> {
+        self.require("replication")?;
+        invoke!(self, CallKind::Node, |call, node| call
+            .instance
+            .drover_driver_replication()
+            .call_status(&mut call.store, node, context))
+    }
+
     // ---- lifecycle ----
 
     /// `lifecycle.render-service`.

@@ -55,6 +55,10 @@ pub struct Instance {
     pub applied_settings: String,
     /// For a replica: what its source's driver said replicas need (credentials).
     pub replica_info: Option<String>,
+    /// For a replica: `in_sync` or `out_of_sync`, as the health pass last saw it.
+    pub replication_state: Option<String>,
+    /// For a replica: how far behind its source it was, when the datastore said.
+    pub replication_lag_ms: Option<i64>,
 }
 
 /// What creating an instance records.
@@ -101,7 +105,8 @@ pub struct InstanceFilter {
 
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
-     fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info";
+     fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info, \
+     replication_state, replication_lag_ms";
 
 impl Store {
     /// Live instances in creation order, filtered.
@@ -247,6 +252,22 @@ impl Store {
         Ok(())
     }
 
+    /// Records how a replica follows its source (the health pass's view; not a status).
+    pub async fn set_replication_health(
+        &self,
+        id: &str,
+        state: &str,
+        lag_ms: Option<i64>,
+    ) -> StoreResult<()> {
+        on_db!(self, pool => sqlx::query("UPDATE instances SET replication_state = $2, replication_lag_ms = $3 WHERE id = $1")
+            .bind(id)
+            .bind(state)
+            .bind(lag_ms)
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
     /// Records that root was enabled, once.
     pub async fn mark_root_enabled(&self, id: &str) -> StoreResult<()> {
         let now = now_ms();
@@ -324,6 +345,8 @@ impl Tx {
             deleted_at: None,
             applied_settings: new.applied_settings.clone(),
             replica_info: None,
+            replication_state: None,
+            replication_lag_ms: None,
         })
     }
 
@@ -379,7 +402,7 @@ impl Tx {
         replica_of_id: Option<&str>,
         replica_info: Option<&str>,
     ) -> StoreResult<()> {
-        on_tx!(self, t => sqlx::query("UPDATE instances SET replica_of_id = $2, replica_info = $3 WHERE id = $1")
+        on_tx!(self, t => sqlx::query("UPDATE instances SET replica_of_id = $2, replica_info = $3, replication_state = NULL, replication_lag_ms = NULL WHERE id = $1")
             .bind(id)
             .bind(replica_of_id)
             .bind(replica_info)

@@ -109,6 +109,13 @@ impl Driver for Redis {
         replication::compare_positions(&a, &b)
     }
 
+    fn replication_status(
+        node: &Node,
+        _context: NodeContext,
+    ) -> DriverResult<drover_driver_sdk::replication::ReplicationStatus> {
+        replication::status(node)
+    }
+
     fn validate_databases(
         _version: String,
         databases: Vec<Database>,

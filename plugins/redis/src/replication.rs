@@ -3,7 +3,7 @@
 //! seeds them with a full sync once they are running.
 
 use drover_driver_sdk::prelude::*;
-use drover_driver_sdk::replication::SourceSetup;
+use drover_driver_sdk::replication::{ReplicationRole, ReplicationStatus, SourceSetup};
 use drover_driver_sdk::{NodeRole, secrets};
 
 use crate::admin;
@@ -151,4 +151,38 @@ pub fn demote(node: &Node, context: &NodeContext) -> DriverResult<()> {
     admin::command(node, &["REPLICAOF", &host, &port.to_string()])?;
     admin::command(node, &["CLIENT", "UNPAUSE"])?;
     Ok(())
+}
+
+/// `replication.status`: a replica is in sync while its link to the source is up. Redis gives
+/// a replica no measure of its lag (only the source knows its replicas' acknowledged offsets).
+pub fn status(node: &Node) -> DriverResult<ReplicationStatus> {
+    let info = admin::command(node, &["INFO", "replication"])?;
+    let field = |name: &str| {
+        info.lines.iter().find_map(|line| {
+            line.trim()
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(|value| value.trim().to_string())
+        })
+    };
+    let replica = field("role").as_deref() == Some("slave");
+    let source = match (field("master_host"), field("master_port")) {
+        (Some(host), Some(port)) if replica => {
+            port.parse().ok().map(|port| Endpoint { host, port })
+        }
+        _ => None,
+    };
+    Ok(ReplicationStatus {
+        role: if replica {
+            ReplicationRole::Replica
+        } else {
+            ReplicationRole::Source
+        },
+        source,
+        in_sync: replica && field("master_link_status").as_deref() == Some("up"),
+        lag_ms: None,
+        lag_bytes: None,
+        position: Some(position(node)?),
+        read_only: replica,
+    })
 }
