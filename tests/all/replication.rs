@@ -980,3 +980,95 @@ fn a_host_killed_mid_promote_finishes_it_after_a_restart_with_one_writable_sourc
         });
     }
 }
+
+#[test]
+fn an_ejected_source_stays_stopped_even_when_the_host_restarts() {
+    use crate::common::nodes::{node_dir, server_processes};
+    use crate::common::server::{Options, Server};
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let options = || Options {
+        args: vec!["--auth".into(), "noauth".into()],
+        ..Default::default()
+    };
+    let server = Server::start(options());
+    let client = Client::new(&server.base, "p1", None);
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let source_port = port(&wait_status(&server, &client, &source, "ACTIVE", BUILD));
+    let replica = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "rep", "replica_of": source}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let replica_port = port(&wait_status(&server, &client, &replica, "ACTIVE", BUILD));
+    let source_dir = node_dir(&server, source_port);
+    for pid in server_processes(&source_dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    wait_status(
+        &server,
+        &client,
+        &source,
+        "SHUTDOWN",
+        Duration::from_secs(60),
+    );
+    client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"eject_replica_source": {}}),
+        )
+        .expect(202);
+    eventually("the replica has taken over", || {
+        let shown = client.get(&format!("instances/{replica}")).expect(200)["instance"].clone();
+        shown["status"] == "ACTIVE" && shown["replica_of"].is_null()
+    });
+    eventually("the ejection is recorded", || {
+        client.get(&format!("instances/{source}")).expect(200)["instance"]["fault"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("took over"))
+    });
+    // Starting it again would make a second writable source with stale data.
+    let refused = client
+        .post(
+            &format!("instances/{source}/action"),
+            json!({"restart": {}}),
+        )
+        .error("unprocessableEntity", 422);
+    assert!(refused.contains("ejected"), "{refused}");
+
+    // A restarted host brings dead nodes back, but not this one. Its first task runs after
+    // that pass, so once the new source has restarted, the pass is over.
+    let (state, ports) = server.kill();
+    let server = Server::start_with_ports(state, options(), ports);
+    let client = Client::new(&server.base, "p1", None);
+    client
+        .post(
+            &format!("instances/{replica}/action"),
+            json!({"restart": {}}),
+        )
+        .expect(202);
+    wait_status(&server, &client, &replica, "ACTIVE", BUILD);
+    assert_eq!(
+        server_processes(&source_dir),
+        Vec::<u32>::new(),
+        "the ejected source was started again"
+    );
+    let password = root(&client, &replica);
+    assert!(redis(replica_port, &password, &["INFO", "replication"]).contains("role:master"));
+}

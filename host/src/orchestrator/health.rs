@@ -47,6 +47,10 @@ pub async fn restart_dead_nodes(inner: &Inner) {
         let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
             continue;
         };
+        if let Some(by) = &instance.ejected_by {
+            tracing::info!(instance = %instance.id, ejected_by = %by, "an ejected source stays stopped");
+            continue;
+        }
         match target.node.state() {
             ProcessState::Running { pid } => {
                 tracing::info!(instance = %instance.id, pid, "adopted a running node")

@@ -39,6 +39,7 @@ pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
             step!(demote_old_source),
         ],
         TaskPayload::EjectSource { .. } => &[
+            step!(fence_source),
             step!(choose_successor),
             step!(promote_successor),
             step!(repoint_to_successor),
@@ -402,6 +403,13 @@ fn ejection(run: &TaskRun) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The unreachable source is stopped for good (if it is half alive, it must not take writes
+/// once a replica has taken over); it is never started again.
+async fn fence_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
+    let target = node(inner, run).await?;
+    target.node.stop().await.map_err(StepError::new)
+}
+
 /// The replica with the most recent position (among those that answer) is chosen.
 async fn choose_successor(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let driver = driver(inner, run).await?;
@@ -505,6 +513,9 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
                 candidate.as_deref().unwrap_or("?")
             );
             tx.set_instance_fault(id, &message, &message).await?;
+            if let Some(candidate) = candidate {
+                tx.mark_ejected(id, candidate).await?;
+            }
             tx.update_instance(id, Some("ERROR"), None, None, None)
                 .await
         }

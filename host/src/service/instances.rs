@@ -535,6 +535,14 @@ async fn start_task(
 }
 
 fn require_settled(instance: &Instance, action: &str) -> ServiceResult<()> {
+    if let Some(by) = &instance.ejected_by {
+        return Err(ServiceError::Unprocessable(format!(
+            "Instance {} was ejected from its replication set and instance {by} took over; it \
+             stays stopped so that it never takes writes beside the new source, and can only \
+             be deleted.",
+            instance.id
+        )));
+    }
     if matches!(
         instance.status.as_str(),
         "ACTIVE" | "SHUTDOWN" | "RESTART_REQUIRED" | "ERROR"

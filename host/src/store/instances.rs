@@ -59,6 +59,8 @@ pub struct Instance {
     pub replication_state: Option<String>,
     /// For a replica: how far behind its source it was, when the datastore said.
     pub replication_lag_ms: Option<i64>,
+    /// For a source ejected from its set: the replica that took over.
+    pub ejected_by: Option<String>,
 }
 
 /// What creating an instance records.
@@ -106,7 +108,7 @@ pub struct InstanceFilter {
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
      fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info, \
-     replication_state, replication_lag_ms";
+     replication_state, replication_lag_ms, ejected_by";
 
 impl Store {
     /// Live instances in creation order, filtered.
@@ -347,6 +349,7 @@ impl Tx {
             replica_info: None,
             replication_state: None,
             replication_lag_ms: None,
+            ejected_by: None,
         })
     }
 
@@ -452,6 +455,17 @@ impl Tx {
     pub async fn clear_instance_fault(&mut self, id: &str) -> StoreResult<()> {
         on_tx!(self, t => sqlx::query("UPDATE instances SET fault_message = NULL, fault_details = NULL, fault_at = NULL WHERE id = $1")
             .bind(id)
+            .execute(&mut **t)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records that a source was ejected from its replication set and who took over.
+    pub async fn mark_ejected(&mut self, id: &str, by: &str) -> StoreResult<()> {
+        on_tx!(self, t => sqlx::query("UPDATE instances SET ejected_by = $2 WHERE id = $1")
+            .bind(id)
+            .bind(by)
             .execute(&mut **t)
             .await
             .map(|done| done.rows_affected()))?;
