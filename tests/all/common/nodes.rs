@@ -114,12 +114,20 @@ fn parent(pid: u32) -> Option<u32> {
 /// (so PostgreSQL's backends are not counted again).
 pub fn server_processes(dir: &Path) -> Vec<u32> {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    processes_under(&dir)
+        .into_iter()
+        .filter(|pid| parent(*pid).is_none_or(|ppid| !cwd_under(ppid, &dir)))
+        .collect()
+}
+
+/// Every process working in `dir` or below it.
+pub fn processes_under(dir: &Path) -> Vec<u32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| cwd_under(*pid, &dir))
-        .filter(|pid| parent(*pid).is_none_or(|ppid| !cwd_under(ppid, &dir)))
         .collect()
 }
 

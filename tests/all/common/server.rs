@@ -35,15 +35,17 @@ impl PortBlock {
         for offset in 0..PORT_BLOCKS {
             let index = (start + offset) % PORT_BLOCKS;
             let lock = dir.join(format!("block-{index}"));
-            let taken = match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&lock)
-            {
-                Ok(mut file) => {
-                    std::io::Write::write_all(&mut file, me.to_string().as_bytes()).unwrap();
-                    false
-                }
+            // The lock appears with its owner already in it (a hard link of a complete file),
+            // so a concurrent claimer never reads an empty lock and takes it for a dead one.
+            let draft = dir.join(format!(
+                "draft-{index}-{me}-{:?}",
+                std::thread::current().id()
+            ));
+            std::fs::write(&draft, me.to_string()).unwrap();
+            let linked = std::fs::hard_link(&draft, &lock);
+            let _ = std::fs::remove_file(&draft);
+            let taken = match linked {
+                Ok(()) => false,
                 Err(_) => {
                     let owner = std::fs::read_to_string(&lock)
                         .ok()
@@ -210,14 +212,17 @@ impl Drop for Server {
         // SAFETY: sending a signal to our own child process.
         unsafe { libc_kill(self.child.id() as i32, 15) };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
+        while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Nodes outlive their host by design; a test's nodes must not outlive the test, or the
+        // next test to take this port block meets them on its ports.
+        for pid in super::nodes::processes_under(self.state.path()) {
+            // SAFETY: sending a signal; the process runs in this test's state directory.
+            unsafe { libc_kill(pid as i32, 9) };
+        }
     }
 }
 
