@@ -419,9 +419,29 @@ fn the_openstack_client_manages_configuration_groups() {
 }
 
 #[test]
-fn the_openstack_client_creates_promotes_ejects_and_detaches_replicas() {
+fn the_openstack_client_creates_promotes_ejects_and_detaches_redis_replicas() {
     crate::nodes::require_binary("redis-server", "redis-server");
-    crate::nodes::require_binary("redis-cli", "redis-tools");
+    replicas_through_the_openstack_client("redis", "7.0");
+}
+
+#[test]
+fn the_openstack_client_creates_promotes_ejects_and_detaches_postgresql_replicas() {
+    crate::nodes::require_binary("postgres", "postgresql-15");
+    crate::nodes::require_binary("pg_basebackup", "postgresql-client-15");
+    crate::nodes::require_binary("pg_rewind", "postgresql-15");
+    replicas_through_the_openstack_client("postgresql", "15");
+}
+
+#[test]
+fn the_openstack_client_creates_promotes_ejects_and_detaches_mariadb_replicas() {
+    crate::nodes::require_binary("mariadbd", "mariadb-server");
+    crate::nodes::require_binary("mariadb-dump", "mariadb-client");
+    replicas_through_the_openstack_client("mariadb", "10.11");
+}
+
+/// `database instance create --replica-of`, `promote`, `eject` and `detach`, as a user types
+/// them, against one datastore.
+fn replicas_through_the_openstack_client(datastore: &str, version: &str) {
     let server = noauth_server();
     let api = crate::common::api::Client::new(&server.base, PROJECT, None);
     let create = |name: &str, extra: &[&str]| {
@@ -457,9 +477,9 @@ fn the_openstack_client_creates_promotes_ejects_and_detaches_replicas() {
             "--size",
             "1",
             "--datastore",
-            "redis",
+            datastore,
             "--datastore-version",
-            "7.0",
+            version,
         ],
     );
     let replica = create("cli-replica", &["--replica-of", &source]);
