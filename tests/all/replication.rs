@@ -185,24 +185,30 @@ fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source(
     }
 
     // A writer keeps writing numbered keys to the source and remembers what was acknowledged.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let written = std::sync::Arc::new(AtomicUsize::new(0));
     let writer = {
-        let stop = stop.clone();
+        let (stop, written) = (stop.clone(), written.clone());
         let password = source_password.clone();
         std::thread::spawn(move || {
             let mut acknowledged = Vec::new();
             let mut n = 0;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let key = format!("w{n}");
                 if redis(source_port, &password, &["SET", &key, "v"]) == "OK" {
                     acknowledged.push(key);
+                    written.fetch_add(1, Ordering::Relaxed);
                 }
             }
             acknowledged
         })
     };
-    std::thread::sleep(Duration::from_millis(500));
+    // The promote starts once the writer is under way, however slow the machine.
+    eventually("the writer has written", || {
+        written.load(Ordering::Relaxed) >= 10
+    });
     let (new_port, new_password) = nodes[0].clone();
     client
         .post(
@@ -212,7 +218,7 @@ fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source(
         .expect(202);
     let promoted = wait_status(server, client, &replicas[0], "ACTIVE", BUILD);
     std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
     let acknowledged = writer.join().unwrap();
     assert!(
         acknowledged.len() > 10,
@@ -360,150 +366,123 @@ fn redis_eject_replaces_a_dead_source_and_is_refused_while_it_lives() {
     );
 }
 
-#[test]
-fn postgresql_replicas_stream_refuse_writes_and_detach() {
-    require_binary("postgres", "postgresql-15");
-    require_binary("pg_basebackup", "postgresql-client-15");
-    require_binary("psql", "postgresql-client-15");
-    use crate::postgresql::psql;
-    let setup = Setup::start(None, &[]);
-    let (server, client) = (&setup.server, &setup.member);
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "pg-src", "flavorRef": 2, "volume": {"size": 1},
-                "datastore": {"type": "postgresql", "version": "15"},
-                "databases": [{"name": "appdb"}],
-                "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
-    let sql = |port: u16, text: &str| psql(port, "app", "app-secret", "appdb", text);
-    assert!(
-        sql(
-            source_port,
-            "CREATE TABLE t (x int); INSERT INTO t VALUES (1);"
-        )
-        .0
-    );
-
-    let replica = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "pg-rep", "replica_of": source}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let replica_port = port(&wait_status(server, client, &replica, "ACTIVE", BUILD));
-    // The seed has the data and users; new writes stream; writes on the replica are refused.
-    assert!(sql(replica_port, "SELECT x FROM t;").1.ends_with('1'));
-    assert!(sql(source_port, "INSERT INTO t VALUES (2);").0);
-    eventually("the replica has the new row", || {
-        sql(replica_port, "SELECT count(*) FROM t;")
-            .1
-            .ends_with('2')
-    });
-    let (ok, out) = sql(replica_port, "INSERT INTO t VALUES (3);");
-    assert!(!ok && out.contains("read-only"), "{out}");
-    client
-        .delete(&format!("instances/{source}"))
-        .error("forbidden", 403);
-
-    // Detach: writable, and the source's later writes no longer arrive.
-    client
-        .put(
-            &format!("instances/{replica}"),
-            json!({"instance": {"replica_of": null}}),
-        )
-        .expect(202);
-    wait_status(server, client, &replica, "ACTIVE", BUILD);
-    eventually("the detached replica takes writes", || {
-        sql(replica_port, "INSERT INTO t VALUES (30);").0
-    });
-    assert!(sql(source_port, "INSERT INTO t VALUES (4);").0);
-    std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(
-        sql(replica_port, "SELECT count(*) FROM t WHERE x = 4;").1,
-        "0",
-        "the detached replica still receives the source's writes"
-    );
-    client.delete(&format!("instances/{replica}")).expect(202);
-    client.delete(&format!("instances/{source}")).expect(202);
-}
-
 fn require_mariadb() {
     require_binary("mariadbd", "mariadb-server");
     require_binary("mariadb", "mariadb-client");
     require_binary("mariadb-dump", "mariadb-client");
 }
 
-/// A MariaDB source with a database and an application user, and `count` replicas of it, all
-/// ACTIVE. Returns the source's id and port and each replica's id and port.
-fn mariadb_set(
-    server: &crate::common::server::Server,
-    client: &Client,
-    count: usize,
-) -> ((String, u16), Vec<(String, u16)>) {
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "maria-src", "flavorRef": 2, "volume": {"size": 1},
-                "datastore": {"type": "mariadb", "version": "10.11"},
-                "databases": [{"name": "appdb"}],
-                "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
-    let (ok, out) = maria(
-        source_port,
-        "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
-    );
-    assert!(ok, "{out}");
-    client
-        .post(
-            "instances",
-            json!({"instance": {"name": "maria-rep", "replica_of": source, "replica_count": count}}),
-        )
-        .expect(200);
-    let replicas = client
-        .get(&format!("instances/{source}/replicas"))
-        .expect(200)["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let id = r["id"].as_str().unwrap().to_string();
-            let shown = wait_status(server, client, &id, "ACTIVE", BUILD);
-            (id, port(&shown))
-        })
-        .collect::<Vec<_>>();
-    assert_eq!(replicas.len(), count);
-    ((source, source_port), replicas)
+fn require_postgresql() {
+    require_binary("postgres", "postgresql-15");
+    require_binary("pg_basebackup", "postgresql-client-15");
+    require_binary("pg_rewind", "postgresql-15");
+    require_binary("psql", "postgresql-client-15");
 }
 
-/// SQL as the application user, in its database.
+/// SQL as the application user of a MariaDB set, in its database.
 fn maria(port: u16, sql: &str) -> (bool, String) {
     crate::mariadb::mariadb(port, "app", "app-secret", "appdb", sql)
 }
 
-fn maria_count(port: u16, filter: &str) -> String {
-    maria(port, &format!("SELECT count(*) FROM t WHERE {filter};")).1
+/// SQL as the application user of a PostgreSQL set, in its database.
+fn pg(port: u16, sql: &str) -> (bool, String) {
+    crate::postgresql::psql(port, "app", "app-secret", "appdb", sql)
 }
 
-#[test]
-fn mariadb_replicas_follow_their_source_refuse_writes_and_detach() {
-    require_mariadb();
+/// A SQL datastore as these tests reach it: as the application user `app` of `appdb`.
+struct SqlDatastore {
+    datastore: &'static str,
+    version: &'static str,
+    /// Runs SQL on a node; returns whether it succeeded and what it printed.
+    sql: fn(u16, &str) -> (bool, String),
+    /// Fails, naming the package to install, when a binary is missing.
+    require: fn(),
+}
+
+const MARIADB: SqlDatastore = SqlDatastore {
+    datastore: "mariadb",
+    version: "10.11",
+    sql: maria,
+    require: require_mariadb,
+};
+
+const POSTGRESQL: SqlDatastore = SqlDatastore {
+    datastore: "postgresql",
+    version: "15",
+    sql: pg,
+    require: require_postgresql,
+};
+
+impl SqlDatastore {
+    fn run(&self, port: u16, sql: &str) -> (bool, String) {
+        (self.sql)(port, sql)
+    }
+
+    /// How many rows of `t` match `filter`.
+    fn count(&self, port: u16, filter: &str) -> String {
+        self.run(port, &format!("SELECT count(*) FROM t WHERE {filter};"))
+            .1
+    }
+
+    /// A source with a database, an application user and a table `t`, and `count` replicas of
+    /// it, all ACTIVE. Returns the source's id and port and each replica's.
+    fn set(
+        &self,
+        server: &crate::common::server::Server,
+        client: &Client,
+        count: usize,
+    ) -> ((String, u16), Vec<(String, u16)>) {
+        (self.require)();
+        let source = client
+            .post(
+                "instances",
+                json!({"instance": {"name": format!("{}-src", self.datastore), "flavorRef": 2,
+                    "volume": {"size": 1},
+                    "datastore": {"type": self.datastore, "version": self.version},
+                    "databases": [{"name": "appdb"}],
+                    "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
+            )
+            .expect(200)["instance"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+        let (ok, out) = self.run(
+            source_port,
+            "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
+        );
+        assert!(ok, "{out}");
+        client
+            .post(
+                "instances",
+                json!({"instance": {"name": format!("{}-rep", self.datastore),
+                    "replica_of": source, "replica_count": count}}),
+            )
+            .expect(200);
+        let replicas = client
+            .get(&format!("instances/{source}/replicas"))
+            .expect(200)["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let id = r["id"].as_str().unwrap().to_string();
+                let shown = wait_status(server, client, &id, "ACTIVE", BUILD);
+                (id, port(&shown))
+            })
+            .collect::<Vec<_>>();
+        assert_eq!(replicas.len(), count);
+        ((source, source_port), replicas)
+    }
+}
+
+/// A source with two replicas (`replica_count`): a write on the source is read on both, a write
+/// on a replica is refused, each replica shows it is in sync, a source with replicas cannot be
+/// deleted; detach makes a replica writable and deaf to the source's later writes.
+fn replicas_follow_refuse_writes_and_detach(store: &SqlDatastore) {
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let ((source, source_port), replicas) = mariadb_set(server, client, 2);
+    let ((source, source_port), replicas) = store.set(server, client, 2);
     assert_eq!(usage(client, "instances"), (3, 0));
     // Beyond Trove: each replica shows how it follows its source, in show and in list.
     for (id, _) in &replicas {
@@ -529,17 +508,17 @@ fn mariadb_replicas_follow_their_source_refuse_writes_and_detach() {
             &client.get("instances?include_replicas=false").expect(200),
             "instances"
         ),
-        ["maria-src"]
+        [format!("{}-src", store.datastore)]
     );
 
     // The seed has the data and the user; a new write arrives on both; writes are refused.
-    assert!(maria(source_port, "INSERT INTO t VALUES (2);").0);
+    assert!(store.run(source_port, "INSERT INTO t VALUES (2);").0);
     for (_, port) in &replicas {
-        assert_eq!(maria_count(*port, "x = 1"), "1");
+        assert_eq!(store.count(*port, "x = 1"), "1");
         eventually("the replica has the new row", || {
-            maria_count(*port, "x = 2") == "1"
+            store.count(*port, "x = 2") == "1"
         });
-        let (ok, out) = maria(*port, "INSERT INTO t VALUES (3);");
+        let (ok, out) = store.run(*port, "INSERT INTO t VALUES (3);");
         assert!(!ok && out.contains("read-only"), "{out}");
     }
     client
@@ -557,45 +536,53 @@ fn mariadb_replicas_follow_their_source_refuse_writes_and_detach() {
     let shown = wait_status(server, client, detached, "ACTIVE", BUILD);
     assert!(shown["replica_of"].is_null(), "{shown}");
     eventually("the detached replica takes writes", || {
-        maria(*detached_port, "INSERT INTO t VALUES (30);").0
+        store.run(*detached_port, "INSERT INTO t VALUES (30);").0
     });
-    assert!(maria(source_port, "INSERT INTO t VALUES (4);").0);
+    assert!(store.run(source_port, "INSERT INTO t VALUES (4);").0);
     eventually("the other replica has the later write", || {
-        maria_count(replicas[1].1, "x = 4") == "1"
+        store.count(replicas[1].1, "x = 4") == "1"
     });
     assert_eq!(
-        maria_count(*detached_port, "x = 4"),
+        store.count(*detached_port, "x = 4"),
         "0",
         "the detached replica still receives the source's writes"
     );
-    assert_eq!(maria_count(source_port, "x = 30"), "0");
+    assert_eq!(store.count(source_port, "x = 30"), "0");
 }
 
-#[test]
-fn mariadb_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source() {
-    require_mariadb();
+/// Promote while a writer keeps inserting numbered rows into the source and remembers what was
+/// acknowledged: every acknowledged row is on the new source, and the old source (rewound where
+/// the datastore needs it) and the other replica follow the new source, read-only.
+fn promote_loses_no_acknowledged_write(store: &'static SqlDatastore) {
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let ((source, source_port), replicas) = mariadb_set(server, client, 2);
+    let ((source, source_port), replicas) = store.set(server, client, 2);
 
-    // A writer keeps inserting numbered rows into the source and remembers what was
-    // acknowledged.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let written = std::sync::Arc::new(AtomicUsize::new(0));
     let writer = {
-        let stop = stop.clone();
+        let (stop, written) = (stop.clone(), written.clone());
         std::thread::spawn(move || {
             let mut acknowledged = Vec::new();
             let mut n = 100;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                if maria(source_port, &format!("INSERT INTO t VALUES ({n});")).0 {
+                if store
+                    .run(source_port, &format!("INSERT INTO t VALUES ({n});"))
+                    .0
+                {
                     acknowledged.push(n);
+                    written.fetch_add(1, Ordering::Relaxed);
                 }
             }
             acknowledged
         })
     };
-    std::thread::sleep(Duration::from_millis(500));
+    // The promote starts once the writer is under way, however slow the machine.
+    eventually("the writer has written", || {
+        written.load(Ordering::Relaxed) >= 5
+    });
     let (candidate, new_port) = replicas[0].clone();
     client
         .post(
@@ -605,31 +592,32 @@ fn mariadb_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_sourc
         .expect(202);
     let promoted = wait_status(server, client, &candidate, "ACTIVE", BUILD);
     std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
     let acknowledged = writer.join().unwrap();
-    assert!(acknowledged.len() > 5, "the writer wrote: {acknowledged:?}");
+    assert!(
+        acknowledged.len() >= 5,
+        "the writer wrote: {acknowledged:?}"
+    );
     assert!(promoted["replica_of"].is_null(), "{promoted}");
 
-    // Every acknowledged row is on the new source, which takes writes.
-    let (ok, rows) = maria(new_port, "SELECT x FROM t WHERE x > 100 ORDER BY x;");
+    let (ok, rows) = store.run(new_port, "SELECT x FROM t WHERE x > 100 ORDER BY x;");
     assert!(ok, "{rows}");
     let present: std::collections::BTreeSet<i64> =
-        rows.lines().map(|l| l.parse().unwrap()).collect();
+        rows.lines().map(|l| l.trim().parse().unwrap()).collect();
     let lost: Vec<_> = acknowledged
         .iter()
         .filter(|n| !present.contains(n))
         .collect();
     assert!(lost.is_empty(), "acknowledged rows lost: {lost:?}");
-    assert!(maria(new_port, "INSERT INTO t VALUES (-1);").0);
-    // The old source and the other replica follow the new source, read-only.
+    assert!(store.run(new_port, "INSERT INTO t VALUES (-1);").0);
     for port in [source_port, replicas[1].1] {
         eventually("a follower has the new source's write", || {
-            maria_count(port, "x = -1") == "1"
+            store.count(port, "x = -1") == "1"
         });
-        let (ok, out) = maria(port, "INSERT INTO t VALUES (-2);");
+        let (ok, out) = store.run(port, "INSERT INTO t VALUES (-2);");
         assert!(!ok && out.contains("read-only"), "{out}");
     }
-    let old = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
+    let old = wait_status(server, client, &source, "ACTIVE", BUILD);
     assert_eq!(old["replica_of"]["id"], candidate.as_str(), "{old}");
     assert_eq!(
         client
@@ -643,16 +631,16 @@ fn mariadb_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_sourc
     );
 }
 
-#[test]
-fn mariadb_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
-    require_mariadb();
+/// Eject after the source's server is killed: refused while it lives; afterwards the replicas
+/// show they are out of sync, one takes over with the data and the other follows it.
+fn eject_replaces_a_stopped_source(store: &SqlDatastore) {
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let ((source, source_port), replicas) = mariadb_set(server, client, 2);
-    assert!(maria(source_port, "INSERT INTO t VALUES (2);").0);
+    let ((source, source_port), replicas) = store.set(server, client, 2);
+    assert!(store.run(source_port, "INSERT INTO t VALUES (2);").0);
     for (_, port) in &replicas {
         eventually("the replicas have the write", || {
-            maria_count(*port, "x = 2") == "1"
+            store.count(*port, "x = 2") == "1"
         });
     }
     client
@@ -662,7 +650,6 @@ fn mariadb_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
         )
         .error("badRequest", 400);
 
-    // Its server stops; the health pass notices; eject.
     let dir = crate::common::nodes::node_dir(server, source_port);
     for pid in crate::common::nodes::server_processes(&dir) {
         std::process::Command::new("kill")
@@ -697,192 +684,43 @@ fn mariadb_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
     assert_eq!((new_source.len(), follower.len()), (1, 1));
     let ((new_id, new_port), (follower_id, follower_port)) = (new_source[0], follower[0]);
     wait_status(server, client, new_id, "ACTIVE", BUILD);
-    assert_eq!(maria_count(*new_port, "x = 2"), "1");
-    assert!(maria(*new_port, "INSERT INTO t VALUES (5);").0);
+    assert_eq!(store.count(*new_port, "x = 2"), "1");
+    assert!(store.run(*new_port, "INSERT INTO t VALUES (5);").0);
     eventually("the other replica follows the new source", || {
-        maria_count(*follower_port, "x = 5") == "1"
+        store.count(*follower_port, "x = 5") == "1"
     });
     let shown = client.get(&format!("instances/{follower_id}")).expect(200)["instance"].clone();
     assert_eq!(shown["replica_of"]["id"], new_id.as_str(), "{shown}");
 }
 
-/// SQL as the application user of a PostgreSQL set, in its database.
-fn pg(port: u16, sql: &str) -> (bool, String) {
-    crate::postgresql::psql(port, "app", "app-secret", "appdb", sql)
+#[test]
+fn mariadb_replicas_follow_their_source_refuse_writes_and_detach() {
+    replicas_follow_refuse_writes_and_detach(&MARIADB);
 }
 
-/// A PostgreSQL source with a table, and `count` standbys of it, all ACTIVE.
-fn postgresql_set(
-    server: &crate::common::server::Server,
-    client: &Client,
-    count: usize,
-) -> ((String, u16), Vec<(String, u16)>) {
-    require_binary("postgres", "postgresql-15");
-    require_binary("pg_basebackup", "postgresql-client-15");
-    require_binary("pg_rewind", "postgresql-15");
-    require_binary("psql", "postgresql-client-15");
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "pg-src", "flavorRef": 2, "volume": {"size": 1},
-                "datastore": {"type": "postgresql", "version": "15"},
-                "databases": [{"name": "appdb"}],
-                "users": [{"name": "app", "password": "app-secret", "databases": [{"name": "appdb"}]}]}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
-    let (ok, out) = pg(
-        source_port,
-        "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
-    );
-    assert!(ok, "{out}");
-    client
-        .post(
-            "instances",
-            json!({"instance": {"name": "pg-rep", "replica_of": source, "replica_count": count}}),
-        )
-        .expect(200);
-    let replicas = client
-        .get(&format!("instances/{source}/replicas"))
-        .expect(200)["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let id = r["id"].as_str().unwrap().to_string();
-            let shown = wait_status(server, client, &id, "ACTIVE", BUILD);
-            (id, port(&shown))
-        })
-        .collect::<Vec<_>>();
-    assert_eq!(replicas.len(), count);
-    ((source, source_port), replicas)
+#[test]
+fn postgresql_replicas_stream_refuse_writes_and_detach() {
+    replicas_follow_refuse_writes_and_detach(&POSTGRESQL);
 }
 
-fn pg_count(port: u16, filter: &str) -> String {
-    pg(port, &format!("SELECT count(*) FROM t WHERE {filter};")).1
+#[test]
+fn mariadb_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source() {
+    promote_loses_no_acknowledged_write(&MARIADB);
+}
+
+#[test]
+fn mariadb_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
+    eject_replaces_a_stopped_source(&MARIADB);
 }
 
 #[test]
 fn postgresql_promote_loses_no_acknowledged_write_and_rewinds_the_old_source() {
-    let setup = Setup::start(None, &[]);
-    let (server, client) = (&setup.server, &setup.member);
-    let ((source, source_port), replicas) = postgresql_set(server, client, 2);
-
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut acknowledged = Vec::new();
-            let mut n = 100;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                n += 1;
-                if pg(source_port, &format!("INSERT INTO t VALUES ({n});")).0 {
-                    acknowledged.push(n);
-                }
-            }
-            acknowledged
-        })
-    };
-    std::thread::sleep(Duration::from_millis(500));
-    let (candidate, new_port) = replicas[0].clone();
-    client
-        .post(
-            &format!("instances/{candidate}/action"),
-            json!({"promote_to_replica_source": {}}),
-        )
-        .expect(202);
-    let promoted = wait_status(server, client, &candidate, "ACTIVE", BUILD);
-    std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let acknowledged = writer.join().unwrap();
-    assert!(acknowledged.len() > 5, "the writer wrote: {acknowledged:?}");
-    assert!(promoted["replica_of"].is_null(), "{promoted}");
-
-    let (ok, rows) = pg(new_port, "SELECT x FROM t WHERE x > 100 ORDER BY x;");
-    assert!(ok, "{rows}");
-    let present: std::collections::BTreeSet<i64> =
-        rows.lines().map(|l| l.trim().parse().unwrap()).collect();
-    let lost: Vec<_> = acknowledged
-        .iter()
-        .filter(|n| !present.contains(n))
-        .collect();
-    assert!(lost.is_empty(), "acknowledged rows lost: {lost:?}");
-    assert!(pg(new_port, "INSERT INTO t VALUES (-1);").0);
-    // The old source (rewound) and the other standby follow the new source, read-only.
-    for port in [source_port, replicas[1].1] {
-        eventually("a follower has the new source's write", || {
-            pg_count(port, "x = -1") == "1"
-        });
-        let (ok, out) = pg(port, "INSERT INTO t VALUES (-2);");
-        assert!(!ok && out.contains("read-only"), "{out}");
-    }
-    let old = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
-    assert_eq!(old["replica_of"]["id"], candidate.as_str(), "{old}");
-    assert_eq!(old["status"], "ACTIVE", "{old}");
+    promote_loses_no_acknowledged_write(&POSTGRESQL);
 }
 
 #[test]
 fn postgresql_eject_replaces_a_stopped_source_and_is_refused_while_it_lives() {
-    let setup = Setup::start(None, &[]);
-    let (server, client) = (&setup.server, &setup.member);
-    let ((source, source_port), replicas) = postgresql_set(server, client, 2);
-    assert!(pg(source_port, "INSERT INTO t VALUES (2);").0);
-    for (_, port) in &replicas {
-        eventually("the standbys have the write", || {
-            pg_count(*port, "x = 2") == "1"
-        });
-    }
-    client
-        .post(
-            &format!("instances/{source}/action"),
-            json!({"eject_replica_source": {}}),
-        )
-        .error("badRequest", 400);
-
-    let dir = crate::common::nodes::node_dir(server, source_port);
-    for pid in crate::common::nodes::server_processes(&dir) {
-        std::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .unwrap();
-    }
-    wait_status(server, client, &source, "SHUTDOWN", Duration::from_secs(60));
-    for (id, _) in &replicas {
-        eventually(
-            "a replica of the stopped source shows it is out of sync",
-            || {
-                client.get(&format!("instances/{id}")).expect(200)["instance"]["replication_state"]
-                    == "out_of_sync"
-            },
-        );
-    }
-    client
-        .post(
-            &format!("instances/{source}/action"),
-            json!({"eject_replica_source": {}}),
-        )
-        .expect(202);
-    eventually("the ejected source says who took over", || {
-        client.get(&format!("instances/{source}")).expect(200)["instance"]["fault"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("took over"))
-    });
-    let (new_source, follower): (Vec<_>, Vec<_>) = replicas.iter().partition(|(id, _)| {
-        client.get(&format!("instances/{id}")).expect(200)["instance"]["replica_of"].is_null()
-    });
-    assert_eq!((new_source.len(), follower.len()), (1, 1));
-    let ((new_id, new_port), (follower_id, follower_port)) = (new_source[0], follower[0]);
-    wait_status(server, client, new_id, "ACTIVE", BUILD);
-    assert_eq!(pg_count(*new_port, "x = 2"), "1");
-    assert!(pg(*new_port, "INSERT INTO t VALUES (5);").0);
-    eventually("the other standby follows the new source", || {
-        pg_count(*follower_port, "x = 5") == "1"
-    });
-    let shown = client.get(&format!("instances/{follower_id}")).expect(200)["instance"].clone();
-    assert_eq!(shown["replica_of"]["id"], new_id.as_str(), "{shown}");
+    eject_replaces_a_stopped_source(&POSTGRESQL);
 }
 
 #[test]

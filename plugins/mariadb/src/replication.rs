@@ -24,14 +24,7 @@ const SEED_FILE: &str = "seed.sql";
 /// `replication.enable-source`: the replicator account, with what replication and a
 /// consistent dump need.
 pub fn enable_source(node: &Node) -> DriverResult<SourceSetup> {
-    let password = match node.read_text(SECRET_FILE)? {
-        Some(password) => password.trim().to_string(),
-        None => {
-            let password = secrets::password(32)?;
-            node.write_text(SECRET_FILE, &password, 0o600)?;
-            password
-        }
-    };
+    let password = secrets::kept_password(node, SECRET_FILE)?;
     let account = sql::account(REPLICATOR, "%");
     let password_sql = sql::literal(&password);
     sql::run(

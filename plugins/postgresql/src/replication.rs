@@ -19,14 +19,7 @@ const SECRET_FILE: &str = "replication.secret";
 /// `replication.enable-source`: wal_level, WAL senders and the hba line for replication are in
 /// every node's configuration already, so no restart is needed.
 pub fn enable_source(node: &Node) -> DriverResult<SourceSetup> {
-    let password = match node.read_text(SECRET_FILE)? {
-        Some(password) => password.trim().to_string(),
-        None => {
-            let password = secrets::password(32)?;
-            node.write_text(SECRET_FILE, &password, 0o600)?;
-            password
-        }
-    };
+    let password = secrets::kept_password(node, SECRET_FILE)?;
     let exists = !sql::run(
         node,
         "postgres",

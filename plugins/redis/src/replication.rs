@@ -14,14 +14,7 @@ const SECRET_FILE: &str = "replication.secret";
 
 /// `replication.enable-source`.
 pub fn enable_source(node: &Node) -> DriverResult<SourceSetup> {
-    let password = match node.read_text(SECRET_FILE)? {
-        Some(password) => password.trim().to_string(),
-        None => {
-            let password = secrets::password(32)?;
-            node.write_text(SECRET_FILE, &password, 0o600)?;
-            password
-        }
-    };
+    let password = secrets::kept_password(node, SECRET_FILE)?;
     let secret = format!(">{password}");
     admin::command(
         node,

@@ -1,8 +1,9 @@
 //! Generating secrets (passwords for a driver's own accounts, generated root passwords) from
 //! the host's secure random source.
 
-use crate::DriverError;
 use crate::errors::DriverResult;
+use crate::exec::NodeExt;
+use crate::{DriverError, Node};
 
 /// Letters and digits: safe in every configuration syntax and command line without quoting.
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
@@ -18,6 +19,17 @@ pub fn password(length: usize) -> DriverResult<String> {
         .iter()
         .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
         .collect())
+}
+
+/// The password kept in a node's file `path` (mode 0600), made on first use: the same one on
+/// every later call, for accounts whose password others are given (replication users).
+pub fn kept_password(node: &Node, path: &str) -> DriverResult<String> {
+    if let Some(password) = node.read_text(path)? {
+        return Ok(password.trim().to_string());
+    }
+    let password = password(32)?;
+    node.write_text(path, &password, 0o600)?;
+    Ok(password)
 }
 
 #[cfg(test)]
