@@ -217,11 +217,27 @@ async fn enable_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let _one_at_a_time = inner.source_setup.lock().await;
     let setup = driver.enable_source(source.ops(), &source.context).await?;
     if setup.restart_required {
+        // The source shows RESTART while it restarts for its replicas, then ACTIVE again.
+        let status = match source.instance.status.as_str() {
+            // A retried step finds its own RESTART.
+            "RESTART" => "ACTIVE".to_string(),
+            other => other.to_string(),
+        };
+        set_status(inner, &source_id, "RESTART").await?;
         source.node.stop().await.map_err(StepError::new)?;
         source.node.start().await.map_err(StepError::new)?;
+        set_status(inner, &source_id, &status).await?;
     }
     let mut tx = inner.store.write().await?;
     tx.set_replication(&replica.id, Some(&source_id), Some(&setup.info))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_status(inner: &Inner, id: &str, status: &str) -> StepResult {
+    let mut tx = inner.store.write().await?;
+    tx.update_instance(id, Some(status), None, None, None)
         .await?;
     tx.commit().await?;
     Ok(())
