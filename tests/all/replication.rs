@@ -25,6 +25,27 @@ fn root(client: &Client, id: &str) -> String {
         .to_string()
 }
 
+/// A Redis 7.0 source of the given flavor and volume size, ACTIVE: its id and port.
+fn redis_source(
+    server: &crate::common::server::Server,
+    client: &Client,
+    flavor: u32,
+    volume: u32,
+) -> (String, u16) {
+    let source = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "src", "flavorRef": flavor, "volume": {"size": volume},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    (source, port)
+}
+
 #[track_caller]
 fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
@@ -40,17 +61,7 @@ fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
     require_binary("redis-cli", "redis-tools");
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "src", "flavorRef": 2, "volume": {"size": 2},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let (source, source_port) = redis_source(server, client, 2, 2);
     let source_password = root(client, &source);
     assert_eq!(
         redis(source_port, &source_password, &["SET", "k1", "before"]),
@@ -152,17 +163,7 @@ fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source(
     require_binary("redis-cli", "redis-tools");
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let (source, source_port) = redis_source(server, client, 1, 1);
     let source_password = root(client, &source);
     client
         .post(
@@ -263,17 +264,7 @@ fn redis_eject_replaces_a_dead_source_and_is_refused_while_it_lives() {
     require_binary("redis-cli", "redis-tools");
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(server, client, &source, "ACTIVE", BUILD));
+    let (source, source_port) = redis_source(server, client, 1, 1);
     let source_password = root(client, &source);
     client
         .post(
@@ -734,17 +725,7 @@ fn a_host_killed_mid_promote_finishes_it_after_a_restart_with_one_writable_sourc
     };
     let server = Server::start(options());
     let client = Client::new(&server.base, "p1", None);
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(&server, &client, &source, "ACTIVE", BUILD));
+    let (source, source_port) = redis_source(&server, &client, 1, 1);
     client
         .post(
             "instances",
@@ -831,17 +812,7 @@ fn an_ejected_source_stays_stopped_even_when_the_host_restarts() {
     };
     let server = Server::start(options());
     let client = Client::new(&server.base, "p1", None);
-    let source = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "src", "flavorRef": 1, "volume": {"size": 1},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let source_port = port(&wait_status(&server, &client, &source, "ACTIVE", BUILD));
+    let (source, source_port) = redis_source(&server, &client, 1, 1);
     let replica = client
         .post(
             "instances",
