@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::RunAs;
@@ -110,6 +110,15 @@ pub fn create_dir(dir: &Path, relative: &Path, run_as: Option<&RunAs>) -> Result
                 chown(&checked, run_as)?;
             }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && checked.is_dir() => {
+                // A host killed between creating it and setting it up left it half made (its
+                // default mode, root's): finish the job.
+                let found = fs::symlink_metadata(&checked).map_err(|e| e.to_string())?;
+                let owner_differs = run_as.is_some_and(|run_as| found.uid() != run_as.uid);
+                if owner_differs || found.mode() & 0o7777 != 0o700 {
+                    fs::set_permissions(&checked, fs::Permissions::from_mode(0o700))
+                        .map_err(|e| e.to_string())?;
+                    chown(&checked, run_as)?;
+                }
             }
             Err(error) => return Err(format!("creating {}: {error}", relative.display())),
         }
@@ -213,6 +222,25 @@ pub fn remove(dir: &Path, relative: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_half_made_directory_is_finished_on_the_next_attempt() {
+        let root = tempfile::tempdir().unwrap();
+        let node = root.path().join("n1");
+        fs::create_dir(&node).unwrap();
+        // As a host killed right after mkdir leaves it: the default mode.
+        fs::create_dir(node.join("run")).unwrap();
+        fs::set_permissions(node.join("run"), fs::Permissions::from_mode(0o755)).unwrap();
+        let me = RunAs {
+            uid: fs::metadata(&node).unwrap().uid(),
+            gid: fs::metadata(&node).unwrap().gid(),
+            name: "me".into(),
+        };
+        create_dir(&node, Path::new("run"), Some(&me)).unwrap();
+        let made = fs::metadata(node.join("run")).unwrap();
+        assert_eq!(made.mode() & 0o7777, 0o700);
+        assert_eq!(made.uid(), me.uid);
+    }
 
     #[test]
     fn files_stay_inside_the_node_directory() {
