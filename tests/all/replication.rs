@@ -481,6 +481,25 @@ fn replicas_follow_refuse_writes_and_detach(store: &SqlDatastore) {
     let (server, client) = (&setup.server, &setup.member);
     let ((source, source_port), replicas) = store.set(server, client, 2);
     assert_eq!(usage(client, "instances"), (3, 0));
+    // Users and databases come from the source: changing them on a replica is refused (and
+    // its replication is not harmed, as the writes below show).
+    let replica = &replicas[0].0;
+    let refused = client
+        .post(
+            &format!("instances/{replica}/users"),
+            json!({"users": [{"name": "local", "password": "local-secret"}]}),
+        )
+        .error("conflict", 409);
+    assert!(refused.contains("replica"), "{refused}");
+    client
+        .post(
+            &format!("instances/{replica}/databases"),
+            json!({"databases": [{"name": "localdb"}]}),
+        )
+        .error("conflict", 409);
+    client
+        .post(&format!("instances/{replica}/root"), json!({}))
+        .error("conflict", 409);
     // Beyond Trove: each replica shows how it follows its source, in show and in list.
     for (id, _) in &replicas {
         eventually("the replica shows it is in sync", || {

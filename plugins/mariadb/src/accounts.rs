@@ -191,6 +191,7 @@ fn user_exists(node: &Node, name: &str, host: &str) -> DriverResult<bool> {
 
 /// `accounts.create-databases`.
 pub fn create_databases(node: &Node, databases: Vec<Database>) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     for database in validate_databases(databases)? {
         let mut statement = format!("CREATE DATABASE IF NOT EXISTS {}", ident(&database.name));
         if let Some(character_set) = &database.character_set {
@@ -230,6 +231,7 @@ pub fn list_databases(node: &Node) -> DriverResult<Vec<Database>> {
 
 /// `accounts.delete-database`.
 pub fn delete_database(node: &Node, name: &str) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     if RESERVED_DATABASES.contains(&name) || !database_exists(node, name)? {
         return Err(DriverError::not_found(format!(
             "Database {name} does not exist."
@@ -259,6 +261,7 @@ fn grant(node: &Node, name: &str, host: &str, database: &str) -> DriverResult<()
 /// `accounts.create-users`: an identical user is left as it is; one with another password is
 /// a conflict.
 pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     for user in validate_users(users)? {
         let host = host_of(user.host.as_deref()).to_string();
         let password = user.password.clone().unwrap_or_default();
@@ -350,6 +353,7 @@ pub fn get_user(node: &Node, name: &str, host: Option<&str>) -> DriverResult<Use
 
 /// `accounts.delete-user`.
 pub fn delete_user(node: &Node, name: &str, host: Option<&str>) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     let user = get_user(node, name, host)?;
     sql::run(
         node,
@@ -368,6 +372,7 @@ pub fn update_user(
     host: Option<&str>,
     update: UserUpdate,
 ) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     let user = get_user(node, name, host)?;
     let old_host = user.host.unwrap_or_else(|| "%".into());
     let new_name = update.name.unwrap_or_else(|| name.to_string());
@@ -425,6 +430,7 @@ pub fn grant_access(
     host: Option<&str>,
     databases: Vec<String>,
 ) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     let user = get_user(node, name, host)?;
     for database in databases {
         grant(node, name, user.host.as_deref().unwrap_or("%"), &database)?;
@@ -439,6 +445,7 @@ pub fn revoke_access(
     host: Option<&str>,
     database: &str,
 ) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     let user = get_user(node, name, host)?;
     let host = user.host.unwrap_or_else(|| "%".into());
     if !access_of(node, name, &host)?.iter().any(|d| d == database) {
@@ -464,6 +471,7 @@ pub fn list_access(node: &Node, name: &str, host: Option<&str>) -> DriverResult<
 
 /// `accounts.enable-root`: `'root'@'%'` with every privilege and this or a generated password.
 pub fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Credentials> {
+    refuse_on_replica(node)?;
     let password = match password {
         Some(p) if !password_ok(&p) => {
             return Err(DriverError::invalid(
@@ -490,6 +498,7 @@ pub fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Creden
 
 /// `accounts.disable-root`.
 pub fn disable_root(node: &Node) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     sql::run(
         node,
         &format!("DROP USER IF EXISTS {};", account("root", "%")),
@@ -500,6 +509,17 @@ pub fn disable_root(node: &Node) -> DriverResult<()> {
 /// `accounts.root-enabled`.
 pub fn root_enabled(node: &Node) -> DriverResult<bool> {
     user_exists(node, "root", "%")
+}
+
+/// Accounts and databases replicate from the source; a local change on a replica would also
+/// write a GTID of its own and break its replication.
+fn refuse_on_replica(node: &Node) -> DriverResult<()> {
+    if sql::row(node, "SHOW SLAVE STATUS;")?.is_some() {
+        return Err(DriverError::conflict(
+            "This instance is a replica: its databases and users come from its source. Change them on the source.",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

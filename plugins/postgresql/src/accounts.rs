@@ -169,6 +169,7 @@ fn role_exists(node: &Node, name: &str) -> DriverResult<bool> {
 
 /// `accounts.create-databases`: existing databases are left as they are.
 pub fn create_databases(node: &Node, databases: Vec<Database>) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     for database in validate_databases(databases)? {
         if database_exists(node, &database.name)? {
             continue;
@@ -210,6 +211,7 @@ pub fn list_databases(node: &Node) -> DriverResult<Vec<Database>> {
 
 /// `accounts.delete-database`.
 pub fn delete_database(node: &Node, name: &str) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     if RESERVED_DATABASES.contains(&name) || !database_exists(node, name)? {
         return Err(DriverError::not_found(format!(
             "Database {name} does not exist."
@@ -248,6 +250,7 @@ fn grant(node: &Node, user: &str, database: &str) -> DriverResult<()> {
 
 /// `accounts.create-users`: a user that exists is left as it is.
 pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     for user in validate_users(users)? {
         if !role_exists(node, &user.name)? {
             let password = user.password.as_deref().unwrap_or_default();
@@ -329,6 +332,7 @@ pub fn get_user(node: &Node, name: &str) -> DriverResult<User> {
 
 /// `accounts.delete-user`: what it owns is handed to `postgres` first, so no data is lost.
 pub fn delete_user(node: &Node, name: &str) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     get_user(node, name)?;
     let databases = sql::run(
         node,
@@ -351,6 +355,7 @@ pub fn delete_user(node: &Node, name: &str) -> DriverResult<()> {
 
 /// `accounts.update-user`: rename and new password.
 pub fn update_user(node: &Node, name: &str, update: UserUpdate) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     get_user(node, name)?;
     if update
         .host
@@ -410,6 +415,7 @@ pub fn update_user(node: &Node, name: &str, update: UserUpdate) -> DriverResult<
 
 /// `accounts.grant-access`.
 pub fn grant_access(node: &Node, name: &str, databases: Vec<String>) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     get_user(node, name)?;
     for database in databases {
         grant(node, name, &database)?;
@@ -419,6 +425,7 @@ pub fn grant_access(node: &Node, name: &str, databases: Vec<String>) -> DriverRe
 
 /// `accounts.revoke-access`.
 pub fn revoke_access(node: &Node, name: &str, database: &str) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     get_user(node, name)?;
     if !database_exists(node, database)? {
         return Err(DriverError::not_found(format!(
@@ -450,6 +457,7 @@ pub fn list_access(node: &Node, name: &str) -> DriverResult<Vec<String>> {
 
 /// `accounts.enable-root`: `postgres` gets a password and so may log in over TCP.
 pub fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Credentials> {
+    refuse_on_replica(node)?;
     let password = match password {
         Some(p) if p.is_empty() || p.len() > 128 || p.chars().any(char::is_control) => {
             return Err(DriverError::invalid(
@@ -473,6 +481,7 @@ pub fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Creden
 
 /// `accounts.disable-root`: `postgres` loses its password; the socket still serves Drover.
 pub fn disable_root(node: &Node) -> DriverResult<()> {
+    refuse_on_replica(node)?;
     sql::run(node, "postgres", "ALTER ROLE postgres PASSWORD NULL;")?;
     Ok(())
 }
@@ -484,6 +493,22 @@ pub fn root_enabled(node: &Node) -> DriverResult<bool> {
         "postgres",
         "SELECT 1 FROM pg_authid WHERE rolname = 'postgres' AND rolpassword IS NOT NULL;",
     )
+}
+
+/// Roles and databases replicate from the source; a standby cannot change them.
+fn refuse_on_replica(node: &Node) -> DriverResult<()> {
+    let standby = sql::run(node, "postgres", "SELECT pg_is_in_recovery();")?;
+    if standby
+        .first()
+        .and_then(|row| row.first())
+        .map(String::as_str)
+        == Some("t")
+    {
+        return Err(DriverError::conflict(
+            "This instance is a replica: its databases and users come from its source. Change them on the source.",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
