@@ -377,11 +377,16 @@ async fn retrying(
     step: for<'a> fn(&'a Inner, &'a mut TaskRun) -> BoxFuture<'a, StepResult>,
 ) -> StepResult {
     let give_up = Instant::now() + inner.settings.not_ready_patience;
+    // Most waits (a replica connecting, a standby catching up) end within milliseconds; a
+    // fixed second between tries was most of a failover. Doubling from 20 ms keeps the early
+    // tries quick and the long waits at one try a second.
+    let mut pause = Duration::from_millis(20);
     loop {
         match step(inner, run).await {
             Err(error) if error.retry && Instant::now() < give_up => {
                 tracing::debug!("step will be retried: {}", error.details);
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
             }
             other => return other,
         }
