@@ -208,11 +208,15 @@ pub fn set_read_only(node: &Node, read_only: bool) -> DriverResult<()> {
             "the server has not taken the read-only default yet",
         ));
     }
+    // Each ended session's abort record must be in the WAL before the host reads the
+    // position, or a replica could receive it from the old source after the candidate was
+    // promoted without it, and then be unable to follow the candidate's new timeline. So the
+    // terminations are waited for, and a checkpoint flushes what they wrote.
     sql::run(
         node,
         "postgres",
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid();",
+        "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity \
+         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid();\nCHECKPOINT;",
     )?;
     Ok(())
 }
