@@ -76,12 +76,14 @@ pub async fn restart_dead_nodes(inner: &Inner) {
 /// One health pass over every settled instance.
 pub async fn pass(inner: &Inner) {
     for instance in settled_instances(inner).await {
-        let status = match observe(inner, &instance).await {
-            Some(status) => status,
-            None => continue,
+        let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
+            continue;
+        };
+        let Some(status) = observe(inner, &instance, &target).await else {
+            continue;
         };
         if instance.replica_of_id.is_some() {
-            observe_replication(inner, &instance, status).await;
+            observe_replication(inner, &instance, &target, status).await;
         }
         if status != instance.status {
             match inner
@@ -102,10 +104,11 @@ pub async fn pass(inner: &Inner) {
 }
 
 /// The status an instance's node shows now, or `None` to leave it.
-async fn observe(inner: &Inner, instance: &Instance) -> Option<&'static str> {
-    let target = InstanceNode::for_instance(inner, instance.clone(), None)
-        .await
-        .ok()?;
+async fn observe(
+    inner: &Inner,
+    instance: &Instance,
+    target: &InstanceNode,
+) -> Option<&'static str> {
     if target.node.state() == ProcessState::Stopped {
         return Some("SHUTDOWN");
     }
@@ -133,8 +136,13 @@ async fn observe(inner: &Inner, instance: &Instance) -> Option<&'static str> {
 
 /// Records how a replica follows its source, as its driver reports it: `in_sync` while it is
 /// connected and applying, and its lag when the datastore says.
-async fn observe_replication(inner: &Inner, instance: &Instance, status: &str) {
-    let (state, lag_ms) = match replication_status(inner, instance, status).await {
+async fn observe_replication(
+    inner: &Inner,
+    instance: &Instance,
+    target: &InstanceNode,
+    status: &str,
+) {
+    let (state, lag_ms) = match replication_status(inner, instance, target, status).await {
         Some(seen) => (
             if seen.in_sync {
                 "in_sync"
@@ -161,14 +169,12 @@ async fn observe_replication(inner: &Inner, instance: &Instance, status: &str) {
 async fn replication_status(
     inner: &Inner,
     instance: &Instance,
+    target: &InstanceNode,
     status: &str,
 ) -> Option<crate::runtime::types::ReplicationStatus> {
     if status != "ACTIVE" && status != "RESTART_REQUIRED" {
         return None;
     }
-    let target = InstanceNode::for_instance(inner, instance.clone(), None)
-        .await
-        .ok()?;
     let driver = active_driver(inner, &target.version).ok()?;
     match driver
         .replication_status(target.ops(), &target.context)

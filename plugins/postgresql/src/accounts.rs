@@ -497,13 +497,7 @@ pub fn root_enabled(node: &Node) -> DriverResult<bool> {
 
 /// Roles and databases replicate from the source; a standby cannot change them.
 fn refuse_on_replica(node: &Node) -> DriverResult<()> {
-    let standby = sql::run(node, "postgres", "SELECT pg_is_in_recovery();")?;
-    if standby
-        .first()
-        .and_then(|row| row.first())
-        .map(String::as_str)
-        == Some("t")
-    {
+    if crate::replication::in_recovery(node)? {
         return Err(DriverError::conflict(
             "This instance is a replica: its databases and users come from its source. Change them on the source.",
         ));

@@ -122,6 +122,11 @@ fn conninfo(context: &NodeContext, database: Option<&str>) -> DriverResult<(Stri
     Ok((info, source.address.clone()))
 }
 
+/// Whether the node is a standby.
+pub fn in_recovery(node: &Node) -> DriverResult<bool> {
+    Ok(scalar(node, "SELECT pg_is_in_recovery();")? == "t")
+}
+
 fn scalar(node: &Node, query: &str) -> DriverResult<String> {
     Ok(sql::run(node, "postgres", query)?
         .first()
@@ -160,13 +165,7 @@ pub fn attach_replica(node: &Node, context: &NodeContext) -> DriverResult<()> {
 
 /// `replication.detach-replica`: promote, and forget the source.
 pub fn detach_replica(node: &Node) -> DriverResult<()> {
-    let in_recovery = sql::run(node, "postgres", "SELECT pg_is_in_recovery();")?;
-    if in_recovery
-        .first()
-        .and_then(|r| r.first())
-        .map(String::as_str)
-        == Some("t")
-    {
+    if in_recovery(node)? {
         sql::run(node, "postgres", "SELECT pg_promote(true, 60);")?;
     }
     sql::run(
