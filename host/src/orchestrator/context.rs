@@ -117,6 +117,7 @@ impl InstanceNode {
                         port: source.port as u16,
                     },
                     info: instance.replica_info.clone().unwrap_or_default(),
+                    snapshot: None,
                 })
             }
             None => NodeRole::Standalone,

@@ -75,6 +75,7 @@ pub async fn restart_dead_nodes(inner: &Inner) {
 
 /// One health pass over every settled instance.
 pub async fn pass(inner: &Inner) {
+    super::snapshots::sweep(inner).await;
     for instance in settled_instances(inner).await {
         let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
             continue;

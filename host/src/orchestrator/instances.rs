@@ -2,11 +2,14 @@
 //! was interrupted is simply run again.
 
 use crate::runtime::NodeOps;
-use crate::runtime::types::{ApplyRequest, Database, NodeRole, PrepareRequest, User};
+use crate::runtime::types::{
+    ApplyRequest, Database, NodeRole, PrepareRequest, ReplicaSource, User,
+};
 use crate::store::{StoreResult, Tx};
 
 use super::Inner;
 use super::context::{InstanceNode, settings_from_json};
+use super::snapshots;
 use super::work::{StepError, StepResult, TaskPayload, TaskRun, step};
 
 /// The steps of a task.
@@ -53,9 +56,20 @@ async fn node(inner: &Inner, run: &TaskRun) -> Result<InstanceNode, StepError> {
         TaskPayload::ResizeFlavor { flavor_id, .. } => Some(flavor_id.as_str()),
         _ => None,
     };
-    InstanceNode::for_instance(inner, instance, flavor)
+    let mut target = InstanceNode::for_instance(inner, instance, flavor)
         .await
-        .map_err(StepError::transient)
+        .map_err(StepError::transient)?;
+    // A replica of a batch seeds from the batch's snapshot.
+    if let (
+        TaskPayload::CreateReplica {
+            batch: Some(batch), ..
+        },
+        NodeRole::Replica(source),
+    ) = (&run.payload, &mut target.context.role)
+    {
+        source.snapshot = Some(snapshots::node(inner, batch).dir().display().to_string());
+    }
+    Ok(target)
 }
 
 async fn driver(inner: &Inner, run: &TaskRun) -> Result<crate::runtime::Driver, StepError> {
@@ -232,6 +246,18 @@ async fn enable_source(inner: &Inner, run: &mut TaskRun) -> StepResult {
     tx.set_replication(&replica.id, Some(&source_id), Some(&setup.info))
         .await?;
     tx.commit().await?;
+    if let TaskPayload::CreateReplica {
+        batch: Some(batch), ..
+    } = &run.payload
+    {
+        let seen_by_replicas = ReplicaSource {
+            node_id: source_id.clone(),
+            address: source.context.address.clone(),
+            info: setup.info,
+            snapshot: None,
+        };
+        snapshots::take(inner, &driver, batch, source.ops(), &seen_by_replicas).await?;
+    }
     Ok(())
 }
 

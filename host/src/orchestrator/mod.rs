@@ -12,6 +12,7 @@
 mod context;
 mod health;
 mod instances;
+mod snapshots;
 pub mod work;
 
 use std::collections::HashSet;

@@ -91,6 +91,10 @@ pub enum TaskPayload {
         driver: String,
         /// Quota held until the replica is built.
         quota: Vec<HeldQuota>,
+        /// The id of the batch this replica is created in, when the replicas of one request
+        /// are seeded from one snapshot of the source.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch: Option<String>,
     },
     /// Make a replica a standalone, writable instance.
     DetachReplica {

@@ -194,6 +194,25 @@ impl Driver {
         call.finish(outcome)
     }
 
+    /// `replication.take-snapshot`.
+    pub async fn take_snapshot(
+        &self,
+        snapshot: Arc<dyn NodeOps>,
+        source_node: Arc<dyn NodeOps>,
+        source: &ReplicaSource,
+    ) -> Result<(), CallError> {
+        self.require("replica-snapshot")?;
+        invoke!(self, CallKind::Node, |call, snapshot, source_node| call
+            .instance
+            .drover_driver_replication()
+            .call_take_snapshot(
+                &mut call.store,
+                snapshot,
+                source_node,
+                source
+            ))
+    }
+
     /// `replication.detach-replica`.
     pub async fn detach_replica(
         &self,

@@ -280,6 +280,9 @@ pub async fn create(
         .map(|_| uuid::Uuid::new_v4().to_string())
         .collect();
     let id = ids[0].clone();
+    // The replicas of one request are seeded from one snapshot where the driver can take one.
+    let batch = (source.is_some() && count > 1 && driver.has_feature("replica-snapshot"))
+        .then(|| uuid::Uuid::new_v4().to_string());
     let payload = |quota: Vec<HeldQuota>| TaskPayload::CreateInstance {
         driver: driver.digest().to_string(),
         databases: databases
@@ -362,6 +365,7 @@ pub async fn create(
                 Some(_) => TaskPayload::CreateReplica {
                     driver: driver.digest().to_string(),
                     quota,
+                    batch: batch.clone(),
                 },
                 None => payload(quota),
             };

@@ -154,9 +154,10 @@ impl Store {
         on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(resource_id).fetch_optional(pool).await?))
     }
 
-    /// How many active tasks are pinned to a driver digest.
-    pub async fn tasks_pinned_to(&self, digest: &str) -> StoreResult<i64> {
-        let pattern = format!("%\"{digest}\"%");
+    /// How many active tasks carry `value` as a string in their payload: the tasks pinned to a
+    /// driver digest, or the tasks of one batch of replicas.
+    pub async fn active_tasks_naming(&self, value: &str) -> StoreResult<i64> {
+        let pattern = format!("%\"{value}\"%");
         on_db!(self, pool => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE state IN ('pending', 'running') AND payload LIKE $1")
             .bind(pattern)
             .fetch_one(pool)

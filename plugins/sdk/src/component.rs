@@ -4,7 +4,7 @@ use crate::bindings::exports::drover::driver::{
     accounts, backup, cluster, configuration, lifecycle, manifest, replication,
 };
 use crate::errors::DriverResult;
-use crate::{Component, Database, Driver, Node, NodeContext, User};
+use crate::{Component, Database, Driver, Node, NodeContext, ReplicaSource, User};
 
 impl<D: Driver> manifest::Guest for Component<D> {
     fn get() -> manifest::DriverManifest {
@@ -133,6 +133,13 @@ impl<D: Driver> replication::Guest for Component<D> {
         source: Option<&Node>,
     ) -> DriverResult<()> {
         D::attach_replica(node, context, source)
+    }
+    fn take_snapshot(
+        snapshot: &Node,
+        source_node: &Node,
+        source: ReplicaSource,
+    ) -> DriverResult<()> {
+        D::take_snapshot(snapshot, source_node, source)
     }
     fn detach_replica(node: &Node, context: NodeContext) -> DriverResult<()> {
         D::detach_replica(node, context)

@@ -116,6 +116,8 @@ pub mod features {
     pub const ROOT_DISABLE: &str = "root-disable";
     /// Replicas: create and detach (`replication`).
     pub const REPLICATION: &str = "replication";
+    /// The replicas of one request seeded from one snapshot (`replication.take-snapshot`).
+    pub const REPLICA_SNAPSHOT: &str = "replica-snapshot";
     /// Promoting a replica while its source is healthy.
     pub const PROMOTE: &str = "promote";
     /// Ejecting an unreachable source.
@@ -138,7 +140,7 @@ pub mod prelude {
     pub use crate::exec::NodeExt;
     pub use crate::{
         CONTRACT_VERSION, Database, Driver, DriverError, DriverManifest, Endpoint, FieldError,
-        Flavor, Maturity, Node, NodeContext, NodeRole, Setting, User, Value,
+        Flavor, Maturity, Node, NodeContext, NodeRole, ReplicaSource, Setting, User, Value,
     };
 }
 
@@ -301,6 +303,14 @@ pub trait Driver {
         _source: Option<&Node>,
     ) -> DriverResult<()> {
         unsupported("replication")
+    }
+    /// `replication.take-snapshot`.
+    fn take_snapshot(
+        _snapshot: &Node,
+        _source_node: &Node,
+        _source: ReplicaSource,
+    ) -> DriverResult<()> {
+        unsupported("seeding replicas from one snapshot")
     }
     /// `replication.detach-replica`.
     fn detach_replica(_node: &Node, _context: NodeContext) -> DriverResult<()> {
