@@ -80,6 +80,15 @@ fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
         redis(source_port, &source_password, &["SET", "k1", "before"]),
         "OK"
     );
+    let forks = || {
+        let stats = redis(source_port, &source_password, &["INFO", "stats"]);
+        stats
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("total_forks:"))
+            .map(|n| n.parse::<u64>().unwrap())
+            .unwrap_or_else(|| panic!("no total_forks in {stats}"))
+    };
+    let forks_before = forks();
 
     // Two replicas from one request, without flavor or volume (as the openstack client sends).
     let first = client
@@ -109,6 +118,9 @@ fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
         ports.push(port(&shown));
         passwords.push(root(client, replica));
     }
+    // Both were seeded by one snapshot of the source: a single full sync (one fork) served
+    // them.
+    assert_eq!(forks() - forks_before, 1, "one snapshot of the source");
     let shown = client.get(&format!("instances/{source}")).expect(200)["instance"].clone();
     assert_eq!(shown["replicas"].as_array().unwrap().len(), 2, "{shown}");
     // Quotas count every replica.
@@ -386,12 +398,48 @@ fn pg(port: u16, sql: &str) -> (bool, String) {
     crate::postgresql::psql(port, "app", "app-secret", "appdb", sql)
 }
 
+/// Where a MariaDB replica's data was seeded from, as root sees it: its binary log starts with
+/// the GTID position of the dump it imported.
+fn maria_seed_point(port: u16, root_password: &str) -> String {
+    let (ok, out) = crate::mariadb::mariadb(
+        port,
+        "root",
+        root_password,
+        "",
+        "SHOW BINLOG EVENTS LIMIT 2;",
+    );
+    assert!(ok, "{out}");
+    out.lines()
+        .find(|line| line.contains("Gtid_list"))
+        .unwrap_or_else(|| panic!("no Gtid_list event in {out}"))
+        .split('\t')
+        .next_back()
+        .unwrap()
+        .to_string()
+}
+
+/// Where a PostgreSQL standby's data was seeded from, as the superuser sees it: the label of
+/// the base backup it started from (WAL location and time).
+fn pg_seed_point(port: u16, root_password: &str) -> String {
+    let (ok, out) = crate::postgresql::psql(
+        port,
+        "postgres",
+        root_password,
+        "postgres",
+        "SELECT pg_read_file('backup_label.old');",
+    );
+    assert!(ok && out.contains("START WAL LOCATION"), "{out}");
+    out
+}
+
 /// A SQL datastore as these tests reach it: as the application user `app` of `appdb`.
 struct SqlDatastore {
     datastore: &'static str,
     version: &'static str,
     /// Runs SQL on a node; returns whether it succeeded and what it printed.
     sql: fn(u16, &str) -> (bool, String),
+    /// Where a replica's data was seeded from, read with the source's root password.
+    seed_point: fn(u16, &str) -> String,
     /// Fails, naming the package to install, when a binary is missing.
     require: fn(),
 }
@@ -400,6 +448,7 @@ const MARIADB: SqlDatastore = SqlDatastore {
     datastore: "mariadb",
     version: "10.11",
     sql: maria,
+    seed_point: maria_seed_point,
     require: require_mariadb,
 };
 
@@ -407,6 +456,7 @@ const POSTGRESQL: SqlDatastore = SqlDatastore {
     datastore: "postgresql",
     version: "15",
     sql: pg,
+    seed_point: pg_seed_point,
     require: require_postgresql,
 };
 
@@ -429,6 +479,13 @@ impl SqlDatastore {
         client: &Client,
         count: usize,
     ) -> ((String, u16), Vec<(String, u16)>) {
+        let (source, source_port) = self.source(server, client);
+        let replicas = self.replicas(server, client, &source, count);
+        ((source, source_port), replicas)
+    }
+
+    /// An ACTIVE source with a database, an application user and a table `t` holding 1.
+    fn source(&self, server: &crate::common::server::Server, client: &Client) -> (String, u16) {
         (self.require)();
         let source = client
             .post(
@@ -449,6 +506,17 @@ impl SqlDatastore {
             "CREATE TABLE t (x int); INSERT INTO t VALUES (1);",
         );
         assert!(ok, "{out}");
+        (source, source_port)
+    }
+
+    /// `count` replicas of `source` from one request, all ACTIVE: each one's id and port.
+    fn replicas(
+        &self,
+        server: &crate::common::server::Server,
+        client: &Client,
+        source: &str,
+        count: usize,
+    ) -> Vec<(String, u16)> {
         client
             .post(
                 "instances",
@@ -469,8 +537,73 @@ impl SqlDatastore {
             })
             .collect::<Vec<_>>();
         assert_eq!(replicas.len(), count);
-        ((source, source_port), replicas)
+        replicas
     }
+}
+
+/// `replica_count` 2 while a writer keeps inserting into the source: both replicas are seeded
+/// from one snapshot of it (the datastore shows the same seed point on both), each then has
+/// every acknowledged row, and the snapshot does not outlive the batch.
+fn replica_count_seeds_every_replica_from_one_snapshot(store: &'static SqlDatastore) {
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let (source, source_port) = store.source(server, client);
+    // Root's account is copied to the replicas with everything else.
+    let root_password = root(client, &source);
+
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let written = std::sync::Arc::new(AtomicUsize::new(0));
+    let writer = {
+        let (stop, written) = (stop.clone(), written.clone());
+        std::thread::spawn(move || {
+            let mut acknowledged = 0;
+            while !stop.load(Ordering::Relaxed) {
+                if store
+                    .run(
+                        source_port,
+                        &format!("INSERT INTO t VALUES ({});", 100 + acknowledged),
+                    )
+                    .0
+                {
+                    acknowledged += 1;
+                    written.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            acknowledged
+        })
+    };
+    eventually("the writer has written", || {
+        written.load(Ordering::Relaxed) >= 5
+    });
+    let replicas = store.replicas(server, client, &source, 2);
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged = writer.join().unwrap();
+    assert!(
+        written.load(Ordering::Relaxed) == acknowledged && acknowledged >= 5,
+        "the writer kept writing"
+    );
+
+    let points: Vec<String> = replicas
+        .iter()
+        .map(|(_, port)| (store.seed_point)(*port, &root_password))
+        .collect();
+    assert_eq!(
+        points[0], points[1],
+        "the replicas were seeded from different copies"
+    );
+    for (_, port) in &replicas {
+        eventually("the replica has every acknowledged row", || {
+            store.count(*port, "x >= 100") == acknowledged.to_string()
+        });
+    }
+    let nodes = server.state_dir().join("nodes");
+    eventually("the batch's snapshot is removed", || {
+        std::fs::read_dir(&nodes)
+            .unwrap()
+            .flatten()
+            .all(|entry| !entry.file_name().to_string_lossy().starts_with("snapshot-"))
+    });
 }
 
 /// A source with two replicas (`replica_count`): a write on the source is read on both, a write
@@ -710,6 +843,16 @@ fn mariadb_replicas_follow_their_source_refuse_writes_and_detach() {
 #[test]
 fn postgresql_replicas_stream_refuse_writes_and_detach() {
     replicas_follow_refuse_writes_and_detach(&POSTGRESQL);
+}
+
+#[test]
+fn mariadb_replica_count_seeds_every_replica_from_one_snapshot() {
+    replica_count_seeds_every_replica_from_one_snapshot(&MARIADB);
+}
+
+#[test]
+fn postgresql_replica_count_seeds_every_replica_from_one_snapshot() {
+    replica_count_seeds_every_replica_from_one_snapshot(&POSTGRESQL);
 }
 
 #[test]

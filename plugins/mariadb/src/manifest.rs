@@ -30,6 +30,7 @@ pub fn manifest() -> DriverManifest {
             features::ROOT,
             features::ROOT_DISABLE,
             features::REPLICATION,
+            features::REPLICA_SNAPSHOT,
             features::DETACH,
             features::PROMOTE,
         ]

@@ -6,6 +6,7 @@
 //! state is then set to the seed's position, so it can serve other replicas if promoted. The
 //! dump carries the source's accounts, Drover's own among them: the replica adopts the source's
 //! admin password first (read from the source's node), so the driver never locks itself out.
+//! The replicas of one batch all import one dump, taken into the batch's snapshot directory.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,8 @@ use crate::sql;
 pub const REPLICATOR: &str = "drover_replicator";
 const SECRET_FILE: &str = "replication.secret";
 const SEED_FILE: &str = "seed.sql";
+/// Marks a snapshot whose dump is complete.
+const SNAPSHOT_DONE: &str = "snapshot.done";
 
 /// `replication.enable-source`: the replicator account, with what replication and a
 /// consistent dump need.
@@ -50,20 +53,24 @@ struct Upstream {
     password: String,
 }
 
-fn upstream(context: &NodeContext) -> DriverResult<Upstream> {
-    let NodeRole::Replica(source) = &context.role else {
-        return Err(DriverError::invalid(
+fn source_of(context: &NodeContext) -> DriverResult<&ReplicaSource> {
+    match &context.role {
+        NodeRole::Replica(source) => Ok(source),
+        _ => Err(DriverError::invalid(
             "context.role",
             "the node is not a replica",
-        ));
-    };
+        )),
+    }
+}
+
+fn upstream(source: &ReplicaSource) -> Upstream {
     let (user, password) = source.info.split_once(':').unwrap_or((REPLICATOR, ""));
-    Ok(Upstream {
+    Upstream {
         host: source.address.host.clone(),
         port: source.address.port,
         user: user.to_string(),
         password: password.to_string(),
-    })
+    }
 }
 
 /// `SHOW SLAVE STATUS`, by column; `None` when the node follows no source.
@@ -78,18 +85,45 @@ pub fn attach_replica(
     context: &NodeContext,
     source: Option<&Node>,
 ) -> DriverResult<()> {
-    let upstream = upstream(context)?;
+    let replica_source = source_of(context)?;
+    let upstream = upstream(replica_source);
     if slave_status(node)?.is_none() {
         let source = source.ok_or_else(|| {
             DriverError::failed("a new replica is seeded from its source, which is not reachable")
         })?;
-        seed(node, &context.directory, source, &upstream)?;
+        seed(
+            node,
+            &context.directory,
+            source,
+            &upstream,
+            replica_source.snapshot.as_deref(),
+        )?;
     }
     follow(node, &upstream)
 }
 
-/// Copies the source's data and accounts into a replica that has just been installed.
-fn seed(node: &Node, dir: &str, source: &Node, upstream: &Upstream) -> DriverResult<()> {
+/// `replication.take-snapshot`: one dump of the source, in the snapshot's `seed.sql`.
+pub fn take_snapshot(snapshot: &Node, source: &ReplicaSource) -> DriverResult<()> {
+    if snapshot
+        .exists(SNAPSHOT_DONE)
+        .map_err(DriverError::Failed)?
+    {
+        return Ok(());
+    }
+    let path = format!("{}/{SEED_FILE}", snapshot.directory());
+    dump(snapshot, &path, &upstream(source))?;
+    snapshot.write_text(SNAPSHOT_DONE, "", 0o600)
+}
+
+/// Copies the source's data and accounts into a replica that has just been installed: from
+/// the batch's snapshot when there is one, else from a dump taken now.
+fn seed(
+    node: &Node,
+    dir: &str,
+    source: &Node,
+    upstream: &Upstream,
+    snapshot: Option<&str>,
+) -> DriverResult<()> {
     let source_client = source
         .read_text("client.cnf")?
         .ok_or_else(|| DriverError::failed("the source has no client.cnf"))?;
@@ -107,7 +141,32 @@ fn seed(node: &Node, dir: &str, source: &Node, upstream: &Upstream) -> DriverRes
     )?;
     lifecycle::write_account_files(node, dir, &admin_password)?;
 
-    let seed_path = format!("{dir}/{SEED_FILE}");
+    let seed_path = match snapshot {
+        Some(snapshot) => format!("{snapshot}/{SEED_FILE}"),
+        None => {
+            let path = format!("{dir}/{SEED_FILE}");
+            dump(node, &path, upstream)?;
+            path
+        }
+    };
+    // Imported without binary logging (the replica's own binary log must hold only what it
+    // replicates); afterwards its binary log starts at the seed's position. (The position goes
+    // through a user variable: reading one system variable while setting this one deadlocks
+    // the server.)
+    let import = sql::run(
+        node,
+        &format!(
+            "SET SESSION sql_log_bin = 0;\nSOURCE {seed_path};\n\
+             RESET MASTER;\nSET @seed = @@global.gtid_slave_pos;\n\
+             SET GLOBAL gtid_binlog_state = @seed;"
+        ),
+    );
+    node.remove(SEED_FILE).map_err(DriverError::Failed)?;
+    import.map(|_| ())
+}
+
+/// A consistent `mariadb-dump` of `upstream` with its GTID position, run on `node` into `path`.
+fn dump(node: &Node, path: &str, upstream: &Upstream) -> DriverResult<()> {
     let dump = node
         .exec(&ExecRequest {
             argv: [
@@ -125,7 +184,7 @@ fn seed(node: &Node, dir: &str, source: &Node, upstream: &Upstream) -> DriverRes
                 "--events",
                 "--triggers",
                 "--flush-privileges",
-                &format!("--result-file={seed_path}"),
+                &format!("--result-file={path}"),
             ]
             .iter()
             .map(|a| a.to_string())
@@ -143,20 +202,7 @@ fn seed(node: &Node, dir: &str, source: &Node, upstream: &Upstream) -> DriverRes
             String::from_utf8_lossy(&dump.stderr).trim()
         )));
     }
-    // Imported without binary logging (the replica's own binary log must hold only what it
-    // replicates); afterwards its binary log starts at the seed's position. (The position goes
-    // through a user variable: reading one system variable while setting this one deadlocks
-    // the server.)
-    let import = sql::run(
-        node,
-        &format!(
-            "SET SESSION sql_log_bin = 0;\nSOURCE {seed_path};\n\
-             RESET MASTER;\nSET @seed = @@global.gtid_slave_pos;\n\
-             SET GLOBAL gtid_binlog_state = @seed;"
-        ),
-    );
-    node.remove(SEED_FILE).map_err(DriverError::Failed)?;
-    import.map(|_| ())
+    Ok(())
 }
 
 /// Points the node at `upstream` (unless it already follows it) and reports whether it is
@@ -225,7 +271,7 @@ pub fn detach_replica(node: &Node) -> DriverResult<()> {
 /// `replication.demote`: the former source follows the new one from the position it stopped
 /// at (everything it wrote is in its binary log, `log_slave_updates` being on).
 pub fn demote(node: &Node, context: &NodeContext) -> DriverResult<()> {
-    let upstream = upstream(context)?;
+    let upstream = upstream(source_of(context)?);
     if slave_status(node)?.is_none() {
         sql::run(
             node,

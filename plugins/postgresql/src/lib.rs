@@ -73,6 +73,14 @@ impl Driver for Postgresql {
         replication::enable_source(node)
     }
 
+    fn take_snapshot(
+        snapshot: &Node,
+        _source_node: &Node,
+        source: ReplicaSource,
+    ) -> DriverResult<()> {
+        replication::take_snapshot(snapshot, &source)
+    }
+
     fn attach_replica(
         node: &Node,
         context: NodeContext,

@@ -26,6 +26,7 @@ pub fn manifest() -> DriverManifest {
         features: [
             features::CONFIGURATION,
             features::REPLICATION,
+            features::REPLICA_SNAPSHOT,
             features::DETACH,
             features::PROMOTE,
             features::DATABASES,
@@ -48,6 +49,11 @@ pub fn manifest() -> DriverManifest {
                 "pg_basebackup",
                 "postgresql-client-15",
                 "seeding replicas from their source",
+            ),
+            binary(
+                "cp",
+                "coreutils",
+                "seeding replicas from a snapshot of their source",
             ),
             binary(
                 "pg_rewind",

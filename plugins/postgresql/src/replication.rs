@@ -1,7 +1,10 @@
 //! PostgreSQL streaming replication: a replication role on the source (its password kept in
 //! the source's node directory), replicas seeded by `pg_basebackup -R` before they first start
 //! (which writes `standby.signal` and `primary_conninfo`), `pg_promote()` to detach or
-//! promote, and `pg_rewind` to turn a former source into a standby of the new one.
+//! promote, and `pg_rewind` to turn a former source into a standby of the new one. The
+//! replicas of one batch are copied from one such base backup taken into the batch's snapshot
+//! directory; they stream from the source from where it ends (the source keeps
+//! `wal_keep_size` of WAL for them meanwhile).
 //!
 //! Positions are WAL locations (`X/Y`): on a source how far it has flushed, on a standby the
 //! furthest it has received or replayed.
@@ -50,8 +53,8 @@ pub fn enable_source(node: &Node) -> DriverResult<SourceSetup> {
     })
 }
 
-/// Seeds an empty replica from its source with `pg_basebackup`; called by `initialize` for a
-/// replica instead of `initdb`.
+/// Seeds an empty replica before its first start (called by `initialize` instead of `initdb`):
+/// a copy of its batch's snapshot, or a base backup of its source.
 pub fn seed(node: &Node, context: &NodeContext) -> DriverResult<()> {
     let NodeRole::Replica(source) = &context.role else {
         return Err(DriverError::invalid(
@@ -59,14 +62,42 @@ pub fn seed(node: &Node, context: &NodeContext) -> DriverResult<()> {
             "the node is not a replica",
         ));
     };
-    let (user, password) = source.info.split_once(':').unwrap_or((REPLICATOR, ""));
     let data = format!("{}/data", context.directory);
+    match &source.snapshot {
+        Some(snapshot) => {
+            node.run_ok(&["cp", "-a", &format!("{snapshot}/data"), &data], None)?;
+            Ok(())
+        }
+        None => base_backup(node, &data, source),
+    }
+}
+
+/// Marks a snapshot whose base backup is complete.
+const SNAPSHOT_DONE: &str = "snapshot.done";
+
+/// `replication.take-snapshot`: one base backup of the source in the snapshot's `data`.
+pub fn take_snapshot(snapshot: &Node, source: &ReplicaSource) -> DriverResult<()> {
+    if snapshot
+        .exists(SNAPSHOT_DONE)
+        .map_err(DriverError::Failed)?
+    {
+        return Ok(());
+    }
+    snapshot.remove("data").map_err(DriverError::Failed)?;
+    base_backup(snapshot, &format!("{}/data", snapshot.directory()), source)?;
+    snapshot.write_text(SNAPSHOT_DONE, "", 0o600)
+}
+
+/// `pg_basebackup` of `source` into `data`, with the WAL it needs and the standby settings
+/// (`-R`), run on `node`.
+fn base_backup(node: &Node, data: &str, source: &ReplicaSource) -> DriverResult<()> {
+    let (user, password) = source.info.split_once(':').unwrap_or((REPLICATOR, ""));
     let output = node
         .exec(&ExecRequest {
             argv: [
                 "pg_basebackup",
                 "-D",
-                &data,
+                data,
                 "-h",
                 &source.address.host,
                 "-p",
