@@ -97,8 +97,8 @@ impl Driver for Postgresql {
         replication::detach_replica(node)
     }
 
-    fn demote(node: &Node, context: NodeContext, _source: &Node) -> DriverResult<()> {
-        replication::demote(node, &context)
+    fn demote(node: &Node, context: NodeContext, source: &Node) -> DriverResult<()> {
+        replication::demote(node, &context, source)
     }
 
     fn set_read_only(node: &Node, read_only: bool) -> DriverResult<()> {

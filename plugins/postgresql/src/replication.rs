@@ -302,7 +302,7 @@ pub fn compare_positions(a: &str, b: &str) -> DriverResult<i8> {
 /// `replication.demote`: the former source is stopped, rewound to where its history and the
 /// new source's part (any write the new source never received is discarded), and started as
 /// a standby of the new source.
-pub fn demote(node: &Node, context: &NodeContext) -> DriverResult<()> {
+pub fn demote(node: &Node, context: &NodeContext, source: &Node) -> DriverResult<()> {
     let (info, _) = conninfo(context, None)?;
     let standby = node
         .exists("data/standby.signal")
@@ -311,6 +311,10 @@ pub fn demote(node: &Node, context: &NodeContext) -> DriverResult<()> {
         if node.is_running() {
             node.stop().map_err(DriverError::Failed)?;
         }
+        // A just-promoted source records its new timeline in its control file only at its
+        // next checkpoint; pg_rewind reads the timeline there, and before that checkpoint it
+        // finds the histories the same and rewinds nothing, leaving this node past the fork.
+        sql::run(source, "postgres", "CHECKPOINT;")?;
         let (source_server, _) = conninfo(context, Some("postgres"))?;
         let data = format!("{}/data", context.directory);
         let output = node
