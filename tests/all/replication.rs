@@ -68,6 +68,48 @@ fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A client that keeps writing numbered entries (1, 2, …) to a source and remembers which
+/// writes were acknowledged.
+struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<usize>>,
+}
+
+impl Writer {
+    /// Starts writing with `write(n)`, which tells whether write `n` was acknowledged, and
+    /// returns once `under_way` writes were, however slow the machine.
+    fn start(under_way: usize, write: impl Fn(usize) -> bool + Send + 'static) -> Writer {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let written = std::sync::Arc::new(AtomicUsize::new(0));
+        let thread = {
+            let (stop, written) = (stop.clone(), written.clone());
+            std::thread::spawn(move || {
+                let mut acknowledged = Vec::new();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    if write(n) {
+                        acknowledged.push(n);
+                        written.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                acknowledged
+            })
+        };
+        eventually("the writer has written", || {
+            written.load(Ordering::Relaxed) >= under_way
+        });
+        Writer { stop, thread }
+    }
+
+    /// Stops writing: the numbers of the acknowledged writes.
+    fn stop(self) -> Vec<usize> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
+}
+
 #[test]
 fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
     require_binary("redis-server", "redis-server");
@@ -210,30 +252,11 @@ fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source(
         nodes.push((port(&shown), root(client, replica)));
     }
 
-    // A writer keeps writing numbered keys to the source and remembers what was acknowledged.
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let written = std::sync::Arc::new(AtomicUsize::new(0));
-    let writer = {
-        let (stop, written) = (stop.clone(), written.clone());
-        let password = source_password.clone();
-        std::thread::spawn(move || {
-            let mut acknowledged = Vec::new();
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let key = format!("w{n}");
-                if redis(source_port, &password, &["SET", &key, "v"]) == "OK" {
-                    acknowledged.push(key);
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            acknowledged
-        })
-    };
-    // The promote starts once the writer is under way, however slow the machine.
-    eventually("the writer has written", || {
-        written.load(Ordering::Relaxed) >= 10
+    // A writer keeps writing numbered keys (`w1`, `w2`, …) to the source; the promote starts
+    // once it is under way.
+    let password = source_password.clone();
+    let writer = Writer::start(10, move |n| {
+        redis(source_port, &password, &["SET", &format!("w{n}"), "v"]) == "OK"
     });
     let (new_port, new_password) = nodes[0].clone();
     client
@@ -244,8 +267,7 @@ fn redis_promote_loses_no_acknowledged_write_and_the_set_follows_the_new_source(
         .expect(202);
     let promoted = wait_status(server, client, &replicas[0], "ACTIVE", BUILD);
     std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, Ordering::Relaxed);
-    let acknowledged = writer.join().unwrap();
+    let acknowledged: Vec<String> = writer.stop().iter().map(|n| format!("w{n}")).collect();
     assert!(
         acknowledged.len() > 10,
         "the writer wrote: {}",
@@ -551,38 +573,15 @@ fn replica_count_seeds_every_replica_from_one_snapshot(store: &'static SqlDatast
     // Root's account is copied to the replicas with everything else.
     let root_password = root(client, &source);
 
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let written = std::sync::Arc::new(AtomicUsize::new(0));
-    let writer = {
-        let (stop, written) = (stop.clone(), written.clone());
-        std::thread::spawn(move || {
-            let mut acknowledged = 0;
-            while !stop.load(Ordering::Relaxed) {
-                if store
-                    .run(
-                        source_port,
-                        &format!("INSERT INTO t VALUES ({});", 100 + acknowledged),
-                    )
-                    .0
-                {
-                    acknowledged += 1;
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            acknowledged
-        })
-    };
-    eventually("the writer has written", || {
-        written.load(Ordering::Relaxed) >= 5
+    // Rows 101, 102, … while the replicas are created.
+    let writer = Writer::start(5, move |n| {
+        store
+            .run(source_port, &format!("INSERT INTO t VALUES ({});", 100 + n))
+            .0
     });
     let replicas = store.replicas(server, client, &source, 2);
-    stop.store(true, Ordering::Relaxed);
-    let acknowledged = writer.join().unwrap();
-    assert!(
-        written.load(Ordering::Relaxed) == acknowledged && acknowledged >= 5,
-        "the writer kept writing"
-    );
+    let acknowledged = writer.stop().len();
+    assert!(acknowledged >= 5, "the writer kept writing");
 
     let points: Vec<String> = replicas
         .iter()
@@ -707,30 +706,11 @@ fn promote_loses_no_acknowledged_write(store: &'static SqlDatastore) {
     let (server, client) = (&setup.server, &setup.member);
     let ((source, source_port), replicas) = store.set(server, client, 2);
 
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let written = std::sync::Arc::new(AtomicUsize::new(0));
-    let writer = {
-        let (stop, written) = (stop.clone(), written.clone());
-        std::thread::spawn(move || {
-            let mut acknowledged = Vec::new();
-            let mut n = 100;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                if store
-                    .run(source_port, &format!("INSERT INTO t VALUES ({n});"))
-                    .0
-                {
-                    acknowledged.push(n);
-                    written.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            acknowledged
-        })
-    };
-    // The promote starts once the writer is under way, however slow the machine.
-    eventually("the writer has written", || {
-        written.load(Ordering::Relaxed) >= 5
+    // Rows 101, 102, …; the promote starts once the writer is under way.
+    let writer = Writer::start(5, move |n| {
+        store
+            .run(source_port, &format!("INSERT INTO t VALUES ({});", 100 + n))
+            .0
     });
     let (candidate, new_port) = replicas[0].clone();
     client
@@ -741,8 +721,7 @@ fn promote_loses_no_acknowledged_write(store: &'static SqlDatastore) {
         .expect(202);
     let promoted = wait_status(server, client, &candidate, "ACTIVE", BUILD);
     std::thread::sleep(Duration::from_millis(500));
-    stop.store(true, Ordering::Relaxed);
-    let acknowledged = writer.join().unwrap();
+    let acknowledged: Vec<i64> = writer.stop().iter().map(|n| 100 + *n as i64).collect();
     assert!(
         acknowledged.len() >= 5,
         "the writer wrote: {acknowledged:?}"
