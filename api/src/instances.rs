@@ -290,6 +290,33 @@ pub struct InstanceView {
     pub cluster_id: Option<String>,
     /// The owning project.
     pub tenant_id: String,
+    /// How the instance's node is isolated on its host (Drover; shown by `GET
+    /// /instances/{id}` once the node exists).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub isolation: Option<IsolationView>,
+}
+
+/// How a node is kept apart from other tenants' nodes and from the host (Drover).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct IsolationView {
+    /// The Unix account the node's processes run as, its own; absent when the service does
+    /// not run as root and every node runs as the service's user.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub user: Option<String>,
+    /// Whether the node's processes see a file system of their own (a private mount
+    /// namespace holding only their directory and read-only system paths).
+    pub private_filesystem: bool,
+    /// The Landlock ABI version its processes are confined with; 0 when the kernel has none.
+    pub landlock_abi: u32,
+    /// How its memory and process count are limited: `cgroup` (by the kernel, per node) or
+    /// `rlimit` (per process, where the host cannot use cgroups).
+    pub limits: String,
+    /// The memory limit, MiB. For `rlimit` this is the address-space limit that stands in for
+    /// it, larger than the flavor's memory.
+    pub memory_mb: u64,
+    /// The limit on processes (threads included), when one applies.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_processes: Option<u64>,
 }
 
 /// `GET /instances/{id}`, and the answer to create.

@@ -46,6 +46,10 @@ pub struct Config {
     /// The tokens file; default `<state>/tokens.json`.
     #[serde(default)]
     pub tokens_file: Option<PathBuf>,
+    /// The key secrets in the store are sealed with (32 bytes, mode 0600, made on first start);
+    /// default `<state>/secret.key`. Hosts sharing a store must share it.
+    #[serde(default)]
+    pub secret_key_file: Option<PathBuf>,
     /// Driver runtime limits.
     pub runtime: RuntimeSection,
     /// Default per-project quotas.
@@ -162,8 +166,14 @@ fn yes() -> bool {
 pub struct BackendSection {
     /// Inclusive range node ports come from; must stay below 32768.
     pub port_range: [u16; 2],
-    /// The user nodes run as when Drover runs as root.
-    pub node_user: String,
+    /// Inclusive range of uids (and gids) nodes run as when Drover runs as root: one each.
+    pub uid_range: [u32; 2],
+    /// Where the Drover services of this machine record which node holds which uid.
+    pub identities_dir: PathBuf,
+    /// System paths every node sees, read-only (drivers add their datastore's own).
+    pub system_paths: Vec<PathBuf>,
+    /// Processes (threads included) one node may have.
+    pub max_processes: u32,
     /// Default timeout of a command on a node, ms.
     pub exec_timeout_ms: u64,
     /// Output kept per stream of a command, KiB.
@@ -209,6 +219,18 @@ impl Config {
             high < 32768,
             "backend.port_range ends at {high}: node ports must stay below 32768, outside the kernel's ephemeral range"
         );
+        let [first, last] = self.backend.uid_range;
+        anyhow::ensure!(
+            first >= 1000 && first <= last,
+            "backend.uid_range [{first}, {last}] must be a non-empty range of uids from 1000"
+        );
+        for path in &self.backend.system_paths {
+            anyhow::ensure!(
+                path.is_absolute(),
+                "backend.system_paths: {} is not an absolute path",
+                path.display()
+            );
+        }
         for datastore in &self.datastores {
             for version in &datastore.versions {
                 semver::VersionReq::parse(&version.driver_version).map_err(|e| {
@@ -229,6 +251,13 @@ impl Config {
         self.drivers_dir
             .clone()
             .unwrap_or_else(|| self.state_dir.join("drivers"))
+    }
+
+    /// The key secrets in the store are sealed with (created on first start).
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("secret.key"))
     }
 
     /// Where the tokens file is.

@@ -18,6 +18,7 @@ pub mod orchestrator;
 pub mod policy;
 pub mod quota;
 pub mod runtime;
+pub mod secrets;
 pub mod service;
 pub mod store;
 
@@ -42,13 +43,21 @@ const DRIVER_SYNC_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Starts the service on `listener` and serves until `shutdown` resolves.
 pub async fn launch(
-    config: Config,
+    mut config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     config.check()?;
-    std::fs::create_dir_all(&config.state_dir)
-        .with_context(|| format!("creating state directory {}", config.state_dir.display()))?;
+    // Everything the service creates is its own alone: the store and its journal, tokens, keys,
+    // logs. Node files get their modes explicitly.
+    // SAFETY: umask only sets the process's file creation mask.
+    unsafe { libc::umask(0o077) };
+    let state_dir = private_state_dir(&config.state_dir)?;
+    // Absolute from here on: node directories are named in node processes' command lines and
+    // configuration files, which run in the node directory, not in ours.
+    config.state_dir = state_dir.clone();
+    // Before anything is sealed or opened.
+    secrets::install(secrets::Keyring::load_or_create(&config.secret_key_file())?)?;
     let store = Store::connect(&config.database_url())
         .await
         .context("opening the database")?;
@@ -60,9 +69,13 @@ pub async fn launch(
     service::drivers::sync(&store, &runtime).await?;
 
     let backend = ProcessBackend::new(BackendConfig {
-        nodes_dir: config.state_dir.join("nodes"),
+        nodes_dir: state_dir.join("nodes"),
+        supervision_dir: state_dir.join("supervision"),
         port_range: (config.backend.port_range[0], config.backend.port_range[1]),
-        node_user: config.backend.node_user.clone(),
+        uid_range: (config.backend.uid_range[0], config.backend.uid_range[1]),
+        identities_dir: config.backend.identities_dir.clone(),
+        system_paths: config.backend.system_paths.clone(),
+        max_processes: config.backend.max_processes,
         binaries: config.backend.binaries.clone(),
         exec_timeout: Duration::from_millis(config.backend.exec_timeout_ms),
         output_cap: config.backend.output_cap_kib << 10,
@@ -71,7 +84,7 @@ pub async fn launch(
         store.clone(),
         runtime.clone(),
         backend,
-        host_id(&config.state_dir)?,
+        host_id(&state_dir)?,
         OrchestratorSettings::default(),
     );
 
@@ -196,6 +209,27 @@ async fn load_drivers(store: &Store, runtime: &Runtime, dir: &Path) -> anyhow::R
         }
     }
     Ok(())
+}
+
+/// Creates the state directory, or tightens an existing one, to the service's user alone
+/// (mode 0700, and 0600 for the files it already holds), and returns its absolute path.
+fn private_state_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating state directory {}", dir.display()))?;
+    let dir = std::fs::canonicalize(dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(&dir)?.flatten() {
+        let path = entry.path();
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_file() && metadata.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(file = %path.display(), "the file was readable by others; it is now the service's alone");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(dir)
 }
 
 /// This host's stable identity in task leases, kept in the state directory.

@@ -27,15 +27,20 @@ pub fn require_binary(program: &str, package: &str) {
 }
 
 fn backend(state: &std::path::Path) -> Arc<ProcessBackend> {
+    let defaults = drover_host::config::Config::load(None).unwrap().backend;
     ProcessBackend::new(BackendConfig {
         nodes_dir: state.join("nodes"),
+        supervision_dir: state.join("supervision"),
         port_range: (21000, 21999),
-        node_user: "drover-node".into(),
+        uid_range: (defaults.uid_range[0], defaults.uid_range[1]),
+        identities_dir: defaults.identities_dir,
+        system_paths: defaults.system_paths,
+        max_processes: defaults.max_processes,
         binaries: BTreeMap::new(),
         exec_timeout: Duration::from_secs(30),
         output_cap: 64 << 10,
     })
-    .expect("the backend starts (run scripts/setup to create the drover-node user)")
+    .expect("the backend starts")
 }
 
 fn context(directory: String, port: u16, ram_mb: u32) -> NodeContext {
@@ -93,6 +98,7 @@ async fn a_redis_node_runs_as_the_driver_renders_it() {
         id: "node-under-test".into(),
         directory: "n1".into(),
         port,
+        memory_mb: 512,
     });
     let ctx = context(node.dir().display().to_string(), port, 512);
 
@@ -186,6 +192,7 @@ async fn a_node_only_runs_programs_its_driver_declares() {
         id: "n".into(),
         directory: "n2".into(),
         port: 21999,
+        memory_mb: 512,
     });
     node.create().await.unwrap();
     // The backend itself refuses programs that are not installed or are paths.

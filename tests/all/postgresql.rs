@@ -202,12 +202,17 @@ fn a_postgresql_instance_lives_its_whole_life() {
 fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
     require_postgresql();
     let db = crate::common::db::TestDb::postgres();
+    // Hosts sharing a store share the key its secrets are sealed with.
+    let key = tempfile::tempdir().unwrap();
+    let key_file = key.path().join("secret.key").display().to_string();
     let options = || crate::common::server::Options {
         args: vec![
             "--auth".into(),
             "noauth".into(),
             "--database-url".into(),
             db.url.clone(),
+            "--secret-key-file".into(),
+            key_file.clone(),
         ],
         ..Default::default()
     };
@@ -223,7 +228,7 @@ fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
     // The first host takes the task (its lease now runs) and is in the middle of initdb when
     // the whole host dies: drover and every process working in its nodes' directories.
     std::thread::sleep(Duration::from_millis(800));
-    let (first_state, _ports) = first.kill();
+    let (first_state, ports) = first.kill();
     for entry in std::fs::read_dir(first_state.path().join("nodes"))
         .into_iter()
         .flatten()
@@ -236,9 +241,17 @@ fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
                 .unwrap();
         }
     }
-    // A second host (its own state directory and host id) on the same PostgreSQL store takes
-    // the task over once the first host's lease has expired, and finishes it.
-    let second = crate::common::server::Server::start(options());
+    // A second host (its own state directory and host id) on the same PostgreSQL store, with
+    // the same node ports (hosts sharing a store share their configuration), takes the task
+    // over once the first host's lease has expired, and finishes it.
+    let second = crate::common::server::Server::start_with_ports(
+        tempfile::Builder::new()
+            .prefix("drover-e2e-")
+            .tempdir()
+            .unwrap(),
+        options(),
+        ports,
+    );
     let client = crate::common::api::Client::new(&second.base, "p1", None);
     let instance = wait_status(&second, &client, &id, "ACTIVE", Duration::from_secs(240));
     let port = port(&instance);

@@ -1,12 +1,12 @@
-//! Commands on nodes: only programs the operator allows, as the node user, in the node
-//! directory, with a cleared environment, a timeout and capped output.
+//! Commands on nodes: only programs the operator allows, confined like the node's server, with
+//! a cleared environment, a timeout and capped output.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
-use super::{ProcessNode, SEARCH_PATH};
+use super::ProcessNode;
 use crate::runtime::{CommandOutput, NodeCommand};
 
 /// Runs a command to completion.
@@ -16,16 +16,9 @@ pub async fn run(node: &ProcessNode, command: NodeCommand) -> Result<CommandOutp
         .split_first()
         .ok_or("a command needs a program")?;
     let path = node.backend.resolve(program)?;
-    let mut process = tokio::process::Command::new(&path);
+    let service = node.service().unwrap_or_default();
+    let mut process = node.command(&path, args, &command.env, &service)?;
     process
-        .args(args)
-        .current_dir(&node.dir)
-        .env_clear()
-        .env("PATH", SEARCH_PATH)
-        .env("HOME", &node.dir)
-        .env("LANG", "C.UTF-8")
-        .envs(command.env.iter().map(|(k, v)| (k, v)))
-        .process_group(0)
         .kill_on_drop(true)
         .stdin(if command.stdin.is_some() {
             Stdio::piped()
@@ -34,9 +27,6 @@ pub async fn run(node: &ProcessNode, command: NodeCommand) -> Result<CommandOutp
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(run_as) = &node.backend.run_as {
-        process.uid(run_as.uid).gid(run_as.gid);
-    }
     let mut child = process.spawn().map_err(|e| format!("{program}: {e}"))?;
     let pid = child.id();
     let cap = node.backend.config.output_cap;
@@ -99,8 +89,9 @@ async fn capped(mut stream: impl AsyncRead + Unpin, cap: usize) -> (Vec<u8>, boo
     }
 }
 
-/// Kills a process group with SIGKILL.
-pub fn kill_group(pid: u32) {
+/// Kills the process group a command leads (the host's own child: its pid is not reused
+/// while it is unreaped).
+fn kill_group(pid: u32) {
     let _ = nix::sys::signal::killpg(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGKILL,

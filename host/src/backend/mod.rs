@@ -1,23 +1,31 @@
-//! Where nodes run. The process backend runs each node as a supervised local process with its
-//! own directory (`<state>/nodes/<name>/`), a port from a configured range below the kernel's
-//! ephemeral ports, bound to loopback, as an unprivileged user. It implements the runtime's
-//! [`NodeOps`] so drivers act on nodes through it, and gives the orchestrator what it needs to
-//! install, start, stop, adopt and destroy nodes.
+//! Where nodes run. The process backend runs each node as supervised local processes with its
+//! own directory (`<nodes>/<name>/`), a port from a configured range below the kernel's
+//! ephemeral ports, bound to loopback. It implements the runtime's [`NodeOps`] so drivers act
+//! on nodes through it, and gives the orchestrator what it needs to install, start, stop,
+//! adopt and destroy nodes.
 //!
-//! The backend keeps `.drover/` inside each node directory for itself: `service.json` (how to
-//! run the server, as the driver rendered it), `pid` (the running process and its start time,
-//! so a restarted host adopts it and never mistakes a reused pid) and `server.log`.
+//! Tenants never reach each other: a node's processes run as a Unix identity of its own
+//! (`identity`), confined to their own directory and the read-only system paths their programs
+//! need, with kernel limits (`sandbox`, `cgroups`, `landlock`). The host keeps what it relies on
+//! in a supervision directory of its own per node (`supervise`) and touches node directories
+//! only through descriptors that refuse links (`nodedir`).
 //!
 //! Must not import: http, service, orchestrator, store.
 
+mod cgroups;
 mod exec;
-mod files;
-mod process;
+mod identity;
+mod landlock;
+mod nodedir;
+mod sandbox;
+mod supervise;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,7 +34,12 @@ use serde::{Deserialize, Serialize};
 use crate::runtime::types::{Readiness, ServiceSpec, StopSignal};
 use crate::runtime::{CommandOutput, NodeCommand, NodeOps};
 
-pub use process::ProcessState;
+pub use identity::Identity;
+pub use supervise::ProcessState;
+
+use cgroups::NodeCgroup;
+use nodedir::{NodeDir, Owner};
+use sandbox::{Sandbox, Spawn};
 
 /// Where the backend looks for programs not listed in the configuration.
 const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -40,10 +53,19 @@ const READ_CAP: u64 = 16 << 20;
 pub struct BackendConfig {
     /// Where node directories are created.
     pub nodes_dir: PathBuf,
+    /// Where the host keeps what it knows about each node (service, process, log), out of the
+    /// nodes' reach.
+    pub supervision_dir: PathBuf,
     /// Inclusive range of node ports.
     pub port_range: (u16, u16),
-    /// The user nodes run as when the host runs as root.
-    pub node_user: String,
+    /// Inclusive range of the uids (and gids) nodes run as when the host runs as root.
+    pub uid_range: (u32, u32),
+    /// Where the machine's Drover services record which node holds which uid.
+    pub identities_dir: PathBuf,
+    /// System paths every node sees, read-only.
+    pub system_paths: Vec<PathBuf>,
+    /// Processes (threads included) one node may have.
+    pub max_processes: u32,
     /// Program name → path; `""` forbids a program.
     pub binaries: BTreeMap<String, String>,
     /// Default timeout of commands on nodes.
@@ -52,21 +74,18 @@ pub struct BackendConfig {
     pub output_cap: usize,
 }
 
-/// The user node processes run as.
-#[derive(Debug, Clone)]
-pub(crate) struct RunAs {
-    pub uid: u32,
-    pub gid: u32,
-    pub name: String,
-}
-
 /// The process backend.
 pub struct ProcessBackend {
     config: BackendConfig,
-    run_as: Option<RunAs>,
+    nodes_dir: PathBuf,
+    supervision_dir: PathBuf,
+    sandbox: Sandbox,
+    identities: Option<identity::Identities>,
+    /// Nodes this process has recovered (see [`ProcessNode::recover`]).
+    recovered: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
 }
 
-/// What the backend knows about a node: its id, directory name and port.
+/// What the backend knows about a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {
     /// The node's id.
@@ -75,14 +94,17 @@ pub struct NodeInfo {
     pub directory: String,
     /// Its port.
     pub port: u16,
+    /// The memory it may use, MiB (its flavor's).
+    pub memory_mb: u32,
 }
 
 /// A readiness probe: a program (a declared binary name and its arguments) and its environment.
 pub type Probe = (Vec<String>, Vec<(String, String)>);
 
-/// How to run a node's server, saved in `.drover/service.json` so the backend can start it
-/// again without asking the driver (after a host restart, or when a driver restarts it).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// How to run a node's server, kept in the node's supervision directory so the backend can
+/// start it again without asking the driver (after a host restart, or when a driver restarts
+/// it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Service {
     /// The program (a name the driver declared) and its arguments.
     pub argv: Vec<String>,
@@ -96,6 +118,9 @@ pub struct Service {
     pub stop_timeout_ms: u32,
     /// How long a start may take until ready.
     pub start_timeout_ms: u32,
+    /// Read-only system paths the server and its commands need, beyond the operator's.
+    #[serde(default)]
+    pub system_paths: Vec<String>,
 }
 
 impl Service {
@@ -116,43 +141,68 @@ impl Service {
             .into(),
             stop_timeout_ms: spec.stop_timeout_ms,
             start_timeout_ms: spec.start_timeout_ms,
+            system_paths: spec.system_paths.clone(),
         }
     }
 }
 
+/// How a node is isolated, for the instance view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Isolation {
+    /// The node's own account, or `None` when it runs as the service's user.
+    pub user: Option<String>,
+    /// Whether it has a private mount namespace.
+    pub namespace: bool,
+    /// The Landlock ABI it is confined with; 0 for none.
+    pub landlock_abi: u32,
+    /// `cgroup` or `rlimit`: how memory and processes are limited.
+    pub limits: &'static str,
+    /// The memory limit, MiB (for `rlimit`, the address-space limit).
+    pub memory_mb: u64,
+    /// The process limit, when one applies.
+    pub max_processes: Option<u64>,
+}
+
+/// Creates a directory only the host may enter, or tightens one that exists.
+fn private_dir(path: &Path) -> anyhow::Result<PathBuf> {
+    fs::create_dir_all(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+    Ok(fs::canonicalize(path)?)
+}
+
 impl ProcessBackend {
-    /// A backend; resolves the node user when running as root and checks it can reach the nodes
-    /// directory.
+    /// A backend: makes its directories, and decides how nodes are isolated on this host.
     pub fn new(config: BackendConfig) -> anyhow::Result<Arc<ProcessBackend>> {
-        let run_as = if nix::unistd::geteuid().is_root() {
-            let user = nix::unistd::User::from_name(&config.node_user)?.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "node processes never run as root, and the user {:?} does not exist: run scripts/setup \
-                     (or: useradd --system drover-node)",
-                    config.node_user
-                )
-            })?;
-            Some(RunAs {
-                uid: user.uid.as_raw(),
-                gid: user.gid.as_raw(),
-                name: user.name,
-            })
+        let nodes_dir = private_dir(&config.nodes_dir)?;
+        let supervision_dir = private_dir(&config.supervision_dir)?;
+        let sandbox = Sandbox::detect(config.system_paths.clone(), config.port_range);
+        let identities = if sandbox.privileged {
+            Some(identity::Identities::new(
+                config.uid_range,
+                &config.identities_dir,
+            )?)
         } else {
             None
         };
-        let backend = ProcessBackend { config, run_as };
-        files::prepare_nodes_dir(&backend.config.nodes_dir, backend.run_as.as_ref())?;
-        Ok(Arc::new(backend))
-    }
-
-    /// The directory node directories are in.
-    pub fn nodes_dir(&self) -> &Path {
-        &self.config.nodes_dir
-    }
-
-    /// The user nodes run as (`None`: the host's own user).
-    pub fn node_user(&self) -> Option<&str> {
-        self.run_as.as_ref().map(|r| r.name.as_str())
+        if sandbox.privileged {
+            tracing::info!("{}", sandbox.describe());
+        } else {
+            tracing::warn!("{}", sandbox.describe());
+            eprintln!("drover: {}", sandbox.describe());
+        }
+        if sandbox.abi.version == 0 {
+            tracing::error!(
+                "the kernel offers no Landlock: nodes are not confined to their directories"
+            );
+        }
+        Ok(Arc::new(ProcessBackend {
+            config,
+            nodes_dir,
+            supervision_dir,
+            sandbox,
+            identities,
+            recovered: Mutex::new(HashMap::new()),
+        }))
     }
 
     /// A handle on a node.
@@ -160,8 +210,22 @@ impl ProcessBackend {
         Arc::new(ProcessNode {
             backend: self.clone(),
             info: info.clone(),
-            dir: self.config.nodes_dir.join(&info.directory),
+            dir: self.nodes_dir.join(&info.directory),
+            supervision: self.supervision_dir.join(&info.directory),
+            identity: Mutex::new(None),
         })
+    }
+
+    /// The names of the node directories there are (for finding leftovers).
+    pub fn node_directories(&self) -> Vec<String> {
+        fs::read_dir(&self.nodes_dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// A free port from the range that is not in `taken` and can be bound right now.
@@ -183,14 +247,13 @@ impl ProcessBackend {
             }
             Some(path) => {
                 let path = PathBuf::from(path);
-                if path.is_file() {
-                    Ok(path)
-                } else {
-                    Err(format!(
+                if !path.is_file() {
+                    return Err(format!(
                         "{name} is configured as {} but that file does not exist",
                         path.display()
-                    ))
+                    ));
                 }
+                Ok(path)
             }
             None => SEARCH_PATH
                 .split(':')
@@ -199,6 +262,15 @@ impl ProcessBackend {
                 .ok_or_else(|| format!("{name} is not installed (looked in {SEARCH_PATH})")),
         }
     }
+
+    fn recovery(&self, directory: &str) -> Arc<tokio::sync::OnceCell<()>> {
+        self.recovered
+            .lock()
+            .unwrap()
+            .entry(directory.to_string())
+            .or_default()
+            .clone()
+    }
 }
 
 /// A node of the process backend.
@@ -206,6 +278,8 @@ pub struct ProcessNode {
     backend: Arc<ProcessBackend>,
     info: NodeInfo,
     dir: PathBuf,
+    supervision: PathBuf,
+    identity: Mutex<Option<Identity>>,
 }
 
 impl ProcessNode {
@@ -219,64 +293,265 @@ impl ProcessNode {
         &self.dir
     }
 
-    /// Creates the node directory (owned by the node user, mode 0700).
-    pub async fn create(&self) -> Result<(), String> {
-        files::create_node_dir(&self.dir, self.backend.run_as.as_ref())
+    /// The node's own identity, if it has one (the host runs as root and created the node).
+    pub fn identity(&self) -> Option<Identity> {
+        let mut cached = self.identity.lock().unwrap();
+        if cached.is_none() && self.backend.identities.is_some() {
+            *cached = fs::read_to_string(self.supervision.join("identity"))
+                .ok()
+                .and_then(|text| {
+                    let mut parts = text.split_whitespace();
+                    Some(Identity {
+                        uid: parts.next()?.parse().ok()?,
+                        gid: parts.next()?.parse().ok()?,
+                    })
+                });
+        }
+        *cached
     }
 
-    /// Writes what a driver rendered: its directories and files, and the service definition
-    /// the backend starts the server from.
-    pub async fn install(&self, spec: &ServiceSpec) -> Result<(), String> {
-        let run_as = self.backend.run_as.as_ref();
-        for directory in &spec.directories {
-            files::create_dir(&self.dir, &crate::runtime::node_path(directory)?, run_as)?;
-        }
-        for file in &spec.files {
-            files::write(
-                &self.dir,
-                &crate::runtime::node_path(&file.path)?,
-                file.contents.as_bytes(),
-                file.mode & 0o777,
-                run_as,
-            )?;
-        }
-        let service =
-            serde_json::to_vec_pretty(&Service::from_spec(spec)).map_err(|e| e.to_string())?;
-        files::write(
-            &self.dir,
-            Path::new(".drover/service.json"),
-            &service,
-            0o600,
-            run_as,
+    fn owner(&self) -> Owner {
+        self.identity().map(|i| (i.uid, i.gid))
+    }
+
+    fn open_dir(&self) -> Result<NodeDir, String> {
+        NodeDir::open(&self.backend.nodes_dir, &self.info.directory, self.owner())
+    }
+
+    fn cgroup(&self) -> Option<NodeCgroup> {
+        let identity = self.identity()?;
+        Some(
+            self.backend
+                .sandbox
+                .cgroups
+                .as_ref()?
+                .group(&format!("drover-{}", identity.uid)),
         )
     }
 
-    /// The running state of the server process.
-    pub fn state(&self) -> ProcessState {
-        process::state(&self.dir)
+    fn memory_bytes(&self) -> u64 {
+        u64::from(if self.info.memory_mb == 0 {
+            1024
+        } else {
+            self.info.memory_mb
+        }) << 20
     }
 
-    /// The last lines of the server's log, for faults.
-    pub fn log_tail(&self, lines: usize) -> String {
-        process::log_tail(&self.dir, lines)
+    /// Every process of the node, as the kernel knows them.
+    fn processes(&self) -> Vec<u32> {
+        let mut found: Vec<u32> = self.cgroup().map(|c| c.processes()).unwrap_or_default();
+        match self.identity() {
+            Some(identity) => found.extend(identity::processes_of(identity.uid)),
+            // Without an identity, a node's processes are those working in its directory.
+            None => found.extend(processes_in(&self.dir)),
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 
-    /// Stops the server and removes the node directory.
-    pub async fn destroy(&self) -> Result<(), String> {
-        process::stop(self).await?;
-        match std::fs::remove_dir_all(&self.dir) {
-            Ok(()) => Ok(()),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(error) => Err(format!("removing {}: {error}", self.dir.display())),
+    /// Whether `pid` is one of the node's processes.
+    fn owns(&self, pid: u32) -> bool {
+        match self.identity() {
+            Some(identity) => {
+                identity::process_uid(pid) == Some(identity.uid)
+                    || self.cgroup().is_some_and(|c| c.contains(pid))
+            }
+            None => works_in(pid, &self.dir),
         }
     }
 
+    fn ensure_limits(&self) -> Result<(), String> {
+        if let Some(cgroup) = self.cgroup() {
+            cgroup.ensure(self.memory_bytes(), self.backend.config.max_processes)?;
+        }
+        Ok(())
+    }
+
     fn service(&self) -> Result<Service, String> {
-        let text = std::fs::read(self.dir.join(".drover/service.json"))
+        let text = fs::read(self.supervision.join("service.json"))
             .map_err(|e| format!("node {} has no service definition: {e}", self.info.id))?;
         serde_json::from_slice(&text)
             .map_err(|e| format!("node {}: service definition: {e}", self.info.id))
     }
+
+    /// A command for `program`, confined as the node's processes are.
+    fn command(
+        &self,
+        program: &Path,
+        args: &[String],
+        env: &[(String, String)],
+        service: &Service,
+    ) -> Result<tokio::process::Command, String> {
+        let mut command = tokio::process::Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", SEARCH_PATH)
+            .env("HOME", &self.dir)
+            .env("LANG", "C.UTF-8")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            // Its own process group: a server outlives the host, a command is killed as one.
+            .process_group(0);
+        let cgroup = self.cgroup();
+        if let Some(cgroup) = &cgroup
+            && !cgroup.pids.exists()
+        {
+            self.ensure_limits()?;
+        }
+        let root = self.supervision.join("root");
+        if self.backend.sandbox.privileged {
+            fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        }
+        self.backend.sandbox.confine(
+            &mut command,
+            &Spawn {
+                node_dir: &self.dir,
+                root: &root,
+                identity: self.identity(),
+                cgroup: cgroup.as_ref(),
+                port: self.info.port,
+                extra_paths: &service.system_paths,
+                program,
+                memory_bytes: self.memory_bytes(),
+                max_processes: self.backend.config.max_processes,
+            },
+        )?;
+        Ok(command)
+    }
+
+    async fn recovered(&self) {
+        self.backend
+            .recovery(&self.info.directory)
+            .get_or_init(|| self.recover())
+            .await;
+    }
+
+    /// Creates the node: its identity, its supervision directory and its directory (mode 0700,
+    /// the node's own).
+    pub async fn create(&self) -> Result<(), String> {
+        private_dir(&self.supervision).map_err(|e| e.to_string())?;
+        // The directory exists before its claim does: a claim naming a directory that does
+        // not exist is one that may be taken over.
+        NodeDir::create(&self.backend.nodes_dir, &self.info.directory, None)?;
+        if let Some(identities) = &self.backend.identities {
+            let identity = identities.claim(&self.dir, self.identity())?;
+            self.write_supervision(
+                "identity",
+                format!("{} {}\n", identity.uid, identity.gid).as_bytes(),
+            )?;
+            *self.identity.lock().unwrap() = Some(identity);
+        }
+        NodeDir::create(&self.backend.nodes_dir, &self.info.directory, self.owner())?;
+        // A group left by an earlier holder of the uid gets this node's limits.
+        self.ensure_limits()
+    }
+
+    /// Writes what a driver rendered: its directories and files in the node directory, and the
+    /// service definition in the host's supervision directory.
+    pub async fn install(&self, spec: &ServiceSpec) -> Result<(), String> {
+        let dir = self.open_dir()?;
+        for directory in &spec.directories {
+            dir.create_dir(&crate::runtime::node_path(directory)?)?;
+        }
+        for file in &spec.files {
+            dir.write(
+                &crate::runtime::node_path(&file.path)?,
+                file.contents.as_bytes(),
+                file.mode & 0o777,
+            )?;
+        }
+        let service =
+            serde_json::to_vec_pretty(&Service::from_spec(spec)).map_err(|e| e.to_string())?;
+        self.write_supervision("service.json", &service)
+    }
+
+    /// Copies another node's whole directory into `to` in this one (a snapshot a replica seeds
+    /// from), owned by this node.
+    pub async fn copy_from(&self, other: &ProcessNode, to: &str) -> Result<(), String> {
+        let to = crate::runtime::node_path(to)?;
+        self.open_dir()?
+            .copy_tree(&other.open_dir()?, Path::new(""), &to)
+    }
+
+    /// The bytes the node's files hold.
+    pub fn disk_usage(&self) -> u64 {
+        self.open_dir().map(|d| d.disk_usage()).unwrap_or(0)
+    }
+
+    /// How the node is isolated.
+    pub fn isolation(&self) -> Isolation {
+        let sandbox = &self.backend.sandbox;
+        let cgroup_limits = self.cgroup().and_then(|c| c.limits());
+        let (memory_mb, max_processes) = match cgroup_limits {
+            Some((memory, processes)) => (memory >> 20, Some(processes)),
+            None => (
+                sandbox::address_space_limit(self.memory_bytes()) >> 20,
+                self.identity()
+                    .map(|_| u64::from(self.backend.config.max_processes)),
+            ),
+        };
+        Isolation {
+            user: self.identity().map(|i| i.name()),
+            namespace: sandbox.privileged,
+            landlock_abi: sandbox.abi.version,
+            limits: if cgroup_limits.is_some() {
+                "cgroup"
+            } else {
+                sandbox.limits_kind()
+            },
+            memory_mb,
+            max_processes,
+        }
+    }
+
+    /// Stops everything of the node and removes it: its directory, groups, identity and
+    /// supervision directory.
+    pub async fn destroy(&self) -> Result<(), String> {
+        self.recovered().await;
+        self.stop_server().await?;
+        match fs::remove_dir_all(&self.dir) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(format!("removing {}: {error}", self.dir.display())),
+        }
+        if let Some(cgroup) = self.cgroup() {
+            cgroup.remove()?;
+        }
+        if let (Some(identities), Some(identity)) = (&self.backend.identities, self.identity()) {
+            identities.release(identity, &self.dir)?;
+        }
+        match fs::remove_dir_all(&self.supervision) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(format!("removing {}: {error}", self.supervision.display()));
+            }
+        }
+        self.backend
+            .recovered
+            .lock()
+            .unwrap()
+            .remove(&self.info.directory);
+        Ok(())
+    }
+}
+
+fn works_in(pid: u32, dir: &Path) -> bool {
+    fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
+}
+
+/// The processes working in `dir` or below it.
+fn processes_in(dir: &Path) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| works_in(*pid, dir))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[async_trait]
@@ -294,29 +569,24 @@ impl NodeOps for ProcessNode {
     }
 
     async fn exec(&self, command: NodeCommand) -> Result<CommandOutput, String> {
+        self.recovered().await;
         exec::run(self, command).await
     }
 
     async fn read_file(&self, path: &Path) -> Result<Vec<u8>, String> {
-        files::read(&self.dir, path, READ_CAP)
+        self.open_dir()?.read(path, READ_CAP)
     }
 
     async fn write_file(&self, path: &Path, contents: &[u8], mode: u32) -> Result<(), String> {
-        files::write(
-            &self.dir,
-            path,
-            contents,
-            mode,
-            self.backend.run_as.as_ref(),
-        )
+        self.open_dir()?.write(path, contents, mode & 0o777)
     }
 
     async fn exists(&self, path: &Path) -> Result<bool, String> {
-        files::exists(&self.dir, path)
+        self.open_dir()?.exists(path)
     }
 
     async fn remove(&self, path: &Path) -> Result<(), String> {
-        files::remove(&self.dir, path)
+        self.open_dir()?.remove(path)
     }
 
     async fn is_running(&self) -> bool {
@@ -324,15 +594,18 @@ impl NodeOps for ProcessNode {
     }
 
     async fn start(&self) -> Result<(), String> {
-        process::start(self).await
+        self.recovered().await;
+        self.start_server().await
     }
 
     async fn stop(&self) -> Result<(), String> {
-        process::stop(self).await
+        self.recovered().await;
+        self.stop_server().await
     }
 
     async fn restart(&self) -> Result<(), String> {
-        process::stop(self).await?;
-        process::start(self).await
+        self.recovered().await;
+        self.stop_server().await?;
+        self.start_server().await
     }
 }

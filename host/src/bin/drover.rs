@@ -77,6 +77,10 @@ struct ServeArgs {
     /// A policy file (oslo.policy YAML or JSON) overriding the default rules.
     #[arg(long, env = "DROVER_POLICY_FILE")]
     policy_file: Option<PathBuf>,
+    /// The key secrets in the store are sealed with; hosts sharing a store share it
+    /// [default: <state-dir>/secret.key, made on first start].
+    #[arg(long, env = "DROVER_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +158,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(file) = args.policy_file {
         config.policy_file = Some(file);
+    }
+    if let Some(file) = args.secret_key_file {
+        config.secret_key_file = Some(file);
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     drover_host::launch(config, listener, shutdown_signal()).await?;

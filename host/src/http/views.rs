@@ -170,6 +170,16 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
         }),
         cluster_id: i.cluster_id.clone(),
         tenant_id: i.project_id.clone(),
+        isolation: details.isolation.as_ref().map(|isolation| {
+            drover_api::instances::IsolationView {
+                user: isolation.user.clone(),
+                private_filesystem: isolation.namespace,
+                landlock_abi: isolation.landlock_abi,
+                limits: isolation.limits.to_string(),
+                memory_mb: isolation.memory_mb,
+                max_processes: isolation.max_processes,
+            }
+        }),
     }
 }
 

@@ -101,6 +101,7 @@ impl InstanceNode {
             id: instance.id.clone(),
             directory: instance.node_dir.clone(),
             port: instance.port as u16,
+            memory_mb: flavor.ram_mb as u32,
         };
         let node = inner.backend.node(&info);
         let role = match &instance.replica_of_id {
@@ -116,7 +117,10 @@ impl InstanceNode {
                         host: "127.0.0.1".into(),
                         port: source.port as u16,
                     },
-                    info: instance.replica_info.clone().unwrap_or_default(),
+                    info: instance
+                        .replication_secret()
+                        .map_err(|e| e.to_string())?
+                        .unwrap_or_default(),
                     snapshot: None,
                 })
             }

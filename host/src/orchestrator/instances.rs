@@ -59,15 +59,18 @@ async fn node(inner: &Inner, run: &TaskRun) -> Result<InstanceNode, StepError> {
     let mut target = InstanceNode::for_instance(inner, instance, flavor)
         .await
         .map_err(StepError::transient)?;
-    // A replica of a batch seeds from the batch's snapshot.
-    if let (
-        TaskPayload::CreateReplica {
-            batch: Some(batch), ..
-        },
-        NodeRole::Replica(source),
-    ) = (&run.payload, &mut target.context.role)
+    // A replica of a batch seeds from its copy of the batch's snapshot.
+    if let (TaskPayload::CreateReplica { batch: Some(_), .. }, NodeRole::Replica(source)) =
+        (&run.payload, &mut target.context.role)
     {
-        source.snapshot = Some(snapshots::node(inner, batch).dir().display().to_string());
+        source.snapshot = Some(
+            target
+                .node
+                .dir()
+                .join(snapshots::COPY)
+                .display()
+                .to_string(),
+        );
     }
     Ok(target)
 }
@@ -99,9 +102,23 @@ async fn install_service(inner: &Inner, run: &TaskRun, target: &InstanceNode) ->
     target.node.install(&spec).await.map_err(StepError::new)
 }
 
-/// First-time set-up of the node's data, with the server stopped.
+/// The batch a replica is created in, if any.
+fn batch(run: &TaskRun) -> Option<&str> {
+    match &run.payload {
+        TaskPayload::CreateReplica {
+            batch: Some(batch), ..
+        } => Some(batch),
+        _ => None,
+    }
+}
+
+/// First-time set-up of the node's data, with the server stopped. A replica of a batch gets
+/// its private copy of the batch's snapshot first (kept until it is attached).
 async fn initialize(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let target = node(inner, run).await?;
+    if let Some(batch) = batch(run) {
+        snapshots::lend(inner, batch, &target.node).await?;
+    }
     driver(inner, run)
         .await?
         .initialize(target.ops(), &target.context)
@@ -151,7 +168,7 @@ async fn prepare(inner: &Inner, run: &mut TaskRun) -> StepResult {
             .map(|u| User {
                 name: u.name.clone(),
                 host: u.host.clone(),
-                password: u.password.clone(),
+                password: u.password.as_ref().map(|p| p.expose().to_string()),
                 databases: u.databases.clone(),
             })
             .collect(),
@@ -281,10 +298,16 @@ async fn attach_replica(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let source = InstanceNode::load(inner, &source_id)
         .await
         .map_err(StepError::transient)?;
+    if let Some(batch) = batch(run) {
+        snapshots::lend(inner, batch, &target.node).await?;
+    }
     driver(inner, run)
         .await?
         .attach_replica(target.ops(), &target.context, Some(source.ops()))
         .await?;
+    if batch(run).is_some() {
+        snapshots::give_back(&target.node).await?;
+    }
     Ok(())
 }
 
@@ -305,7 +328,11 @@ fn promotion(run: &TaskRun) -> Result<(String, Option<String>, Option<String>), 
             position,
             info,
             ..
-        } => Ok((old_source.clone(), position.clone(), info.clone())),
+        } => Ok((
+            old_source.clone(),
+            position.clone(),
+            info.as_ref().map(|i| i.expose().to_string()),
+        )),
         _ => Err(StepError::new("this step runs only in a promotion")),
     }
 }
@@ -366,7 +393,7 @@ async fn promote_candidate(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let candidate = run.task.resource_id.clone();
     let setup = take_over(inner, run, &candidate).await?;
     if let TaskPayload::PromoteReplica { info, .. } = &mut run.payload {
-        *info = Some(setup);
+        *info = Some(crate::secrets::Secret::new(setup));
     }
     Ok(())
 }
@@ -440,7 +467,10 @@ fn ejection(run: &TaskRun) -> (Option<String>, Option<String>) {
     match &run.payload {
         TaskPayload::EjectSource {
             candidate, info, ..
-        } => (candidate.clone(), info.clone()),
+        } => (
+            candidate.clone(),
+            info.as_ref().map(|i| i.expose().to_string()),
+        ),
         _ => (None, None),
     }
 }
@@ -490,7 +520,7 @@ async fn promote_successor(inner: &Inner, run: &mut TaskRun) -> StepResult {
         .await?;
     tx.commit().await?;
     if let TaskPayload::EjectSource { info, .. } = &mut run.payload {
-        *info = Some(setup);
+        *info = Some(crate::secrets::Secret::new(setup));
     }
     Ok(())
 }

@@ -55,6 +55,14 @@ impl Default for OrchestratorSettings {
     }
 }
 
+/// What the host sees of an instance's node.
+pub struct NodeReport {
+    /// The bytes its files hold.
+    pub used_bytes: u64,
+    /// How it is isolated.
+    pub isolation: crate::backend::Isolation,
+}
+
 /// The orchestrator. Cheap to clone.
 #[derive(Clone)]
 pub struct Orchestrator {
@@ -134,6 +142,20 @@ impl Orchestrator {
     /// The backend nodes run on.
     pub fn backend(&self) -> &Arc<ProcessBackend> {
         &self.inner.backend
+    }
+
+    /// What the host sees of an instance's node, if it has one here.
+    pub async fn node_report(&self, instance: &crate::store::Instance) -> Option<NodeReport> {
+        let target = context::InstanceNode::for_instance(&self.inner, instance.clone(), None)
+            .await
+            .ok()?;
+        if !target.node.dir().exists() {
+            return None;
+        }
+        Some(NodeReport {
+            used_bytes: target.node.disk_usage(),
+            isolation: target.node.isolation(),
+        })
     }
 
     /// A driver version by digest, loading it from the store if this process has not yet.

@@ -2,8 +2,10 @@
 //! `replica_count`): the source is copied once and every replica starts from the same point.
 //!
 //! A snapshot lives in a directory of its own beside the node directories, handed to the
-//! driver as a node on which no server runs. It is taken by the first replica of the batch to
-//! get there and removed by the health pass once no task of the batch is left.
+//! driver as a node on which no server runs (with an identity of its own). It is taken by the
+//! first replica of the batch to get there and removed by the health pass once no task of the
+//! batch is left. No node can read another node's files, so each replica gets a private copy
+//! in its own directory, made by the host, for its `initialize`.
 
 use std::sync::Arc;
 
@@ -16,6 +18,12 @@ use super::work::{StepError, StepResult};
 
 const PREFIX: &str = "snapshot-";
 
+/// Where a replica's private copy of its batch's snapshot is, in its node directory.
+pub const COPY: &str = ".drover-snapshot";
+
+/// The memory commands on a snapshot may use, MiB: they copy, they do not serve.
+const MEMORY_MB: u32 = 512;
+
 /// The directory of a batch's snapshot, as a node.
 pub fn node(inner: &Inner, batch: &str) -> Arc<ProcessNode> {
     let name = format!("{PREFIX}{batch}");
@@ -23,7 +31,33 @@ pub fn node(inner: &Inner, batch: &str) -> Arc<ProcessNode> {
         id: name.clone(),
         directory: name,
         port: 0,
+        memory_mb: MEMORY_MB,
     })
+}
+
+/// Gives `replica` its private copy of the batch's snapshot, unless it has it.
+pub async fn lend(inner: &Inner, batch: &str, replica: &ProcessNode) -> StepResult {
+    use crate::runtime::NodeOps as _;
+    if replica
+        .exists(std::path::Path::new(COPY))
+        .await
+        .map_err(StepError::new)?
+    {
+        return Ok(());
+    }
+    replica
+        .copy_from(&node(inner, batch), COPY)
+        .await
+        .map_err(StepError::new)
+}
+
+/// Removes a replica's copy once it is attached.
+pub async fn give_back(replica: &ProcessNode) -> StepResult {
+    use crate::runtime::NodeOps as _;
+    replica
+        .remove(std::path::Path::new(COPY))
+        .await
+        .map_err(StepError::new)
 }
 
 /// Has the driver take the batch's snapshot of `source`, unless it already has.
@@ -42,11 +76,7 @@ pub async fn take(
 
 /// Removes the snapshots of batches that have no task left.
 pub async fn sweep(inner: &Inner) {
-    let Ok(entries) = std::fs::read_dir(inner.backend.nodes_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
+    for name in inner.backend.node_directories() {
         let Some(batch) = name.strip_prefix(PREFIX) else {
             continue;
         };

@@ -9,6 +9,7 @@ use tracing::Instrument as _;
 
 use crate::runtime::CallError;
 use crate::runtime::types::DriverError;
+use crate::secrets::Secret;
 use crate::store::{Reservation, Task, Tx, now_ms};
 
 use super::Inner;
@@ -25,7 +26,8 @@ pub struct DatabaseSpec {
     pub collation: Option<String>,
 }
 
-/// A user to create, as a task carries it (the password is removed once the user exists).
+/// A user to create, as a task carries it (the password sealed, and removed once the user
+/// exists).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UserSpec {
     /// Name.
@@ -33,7 +35,7 @@ pub struct UserSpec {
     /// Host.
     pub host: Option<String>,
     /// Password.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Databases it may use.
     pub databases: Vec<String>,
 }
@@ -114,7 +116,7 @@ pub enum TaskPayload {
         position: Option<String>,
         /// What followers of the new source need (its `enable-source` answer).
         #[serde(default)]
-        info: Option<String>,
+        info: Option<Secret>,
     },
     /// Replace an unreachable source by its most advanced replica.
     EjectSource {
@@ -125,7 +127,7 @@ pub enum TaskPayload {
         candidate: Option<String>,
         /// What followers of the new source need.
         #[serde(default)]
-        info: Option<String>,
+        info: Option<Secret>,
     },
     /// Delete an instance's node.
     DeleteInstance,

@@ -49,6 +49,8 @@ pub struct InstanceDetails {
     pub used_gb: Option<f64>,
     /// Ids and names of its replicas.
     pub replicas: Vec<(String, String)>,
+    /// How its node is isolated, when it has one.
+    pub isolation: Option<crate::backend::Isolation>,
 }
 
 /// A page of instances.
@@ -298,7 +300,7 @@ pub async fn create(
             .map(|u| UserSpec {
                 name: u.name.clone(),
                 host: u.host.clone(),
-                password: u.password.clone(),
+                password: u.password.clone().map(crate::secrets::Secret::new),
                 databases: u.databases.clone(),
             })
             .collect(),
@@ -382,6 +384,7 @@ pub async fn create(
             version,
             used_gb: None,
             replicas: vec![],
+            isolation: None,
         });
     }
     Err(ServiceError::Unprocessable(
@@ -416,39 +419,22 @@ async fn details(services: &Services, instance: Instance) -> ServiceResult<Insta
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
-    let used_gb = matches!(
+    let settled = matches!(
         instance.status.as_str(),
         "ACTIVE" | "SHUTDOWN" | "RESTART_REQUIRED"
-    )
-    .then(|| {
-        services
-            .orchestrator
-            .backend()
-            .nodes_dir()
-            .join(&instance.node_dir)
-    })
-    .map(|dir| directory_size(&dir) as f64 / f64::from(1u32 << 30));
+    );
+    let node = services.orchestrator.node_report(&instance).await;
     Ok(InstanceDetails {
+        used_gb: node
+            .as_ref()
+            .filter(|_| settled)
+            .map(|node| node.used_bytes as f64 / f64::from(1u32 << 30)),
+        isolation: node.map(|node| node.isolation),
         instance,
         flavor,
         version,
-        used_gb,
         replicas,
     })
-}
-
-fn directory_size(dir: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| match entry.file_type() {
-            Ok(kind) if kind.is_dir() => directory_size(&entry.path()),
-            Ok(kind) if kind.is_file() => entry.metadata().map(|m| m.len()).unwrap_or(0),
-            _ => 0,
-        })
-        .sum()
 }
 
 /// `GET /instances`.
@@ -502,6 +488,7 @@ pub async fn list(
                 .collect(),
             version,
             used_gb: None,
+            isolation: None,
             instance,
         });
     }

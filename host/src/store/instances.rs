@@ -53,7 +53,8 @@ pub struct Instance {
     pub deleted_at: Option<i64>,
     /// The values the node runs with: a JSON list of `[name, value]` pairs.
     pub applied_settings: String,
-    /// For a replica: what its source's driver said replicas need (credentials).
+    /// For a replica: what its source's driver said replicas need (credentials), sealed (see
+    /// [`Instance::replication_secret`]).
     pub replica_info: Option<String>,
     /// For a replica: `in_sync` or `out_of_sync`, as the health pass last saw it.
     pub replication_state: Option<String>,
@@ -109,6 +110,16 @@ const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, dat
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
      fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info, \
      replication_state, replication_lag_ms, ejected_by";
+
+impl Instance {
+    /// What the replica's source said replicas need, opened.
+    pub fn replication_secret(&self) -> Result<Option<String>, crate::secrets::SecretError> {
+        self.replica_info
+            .as_deref()
+            .map(crate::secrets::open)
+            .transpose()
+    }
+}
 
 impl Store {
     /// Live instances in creation order, filtered.
@@ -398,13 +409,14 @@ impl Tx {
     }
 
     /// Records what a replica needs to follow its source (`None` with `replica_of_id` cleared:
-    /// the replica was detached).
+    /// the replica was detached). The information is sealed: it holds credentials.
     pub async fn set_replication(
         &mut self,
         id: &str,
         replica_of_id: Option<&str>,
         replica_info: Option<&str>,
     ) -> StoreResult<()> {
+        let replica_info = replica_info.map(crate::secrets::seal);
         on_tx!(self, t => sqlx::query("UPDATE instances SET replica_of_id = $2, replica_info = $3, replication_state = NULL, replication_lag_ms = NULL WHERE id = $1")
             .bind(id)
             .bind(replica_of_id)

@@ -114,6 +114,12 @@ pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
         stop_signal: StopSignal::Term,
         stop_timeout_ms: 60_000,
         start_timeout_ms: 120_000,
+        // Error messages, character sets, the system tables' SQL, plugins.
+        system_paths: vec![
+            "/usr/share/mariadb".into(),
+            "/usr/share/mysql".into(),
+            "/usr/lib/mysql".into(),
+        ],
     })
 }
 

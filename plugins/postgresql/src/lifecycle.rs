@@ -152,6 +152,8 @@ pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
         stop_signal: StopSignal::Interrupt,
         stop_timeout_ms: 60_000,
         start_timeout_ms: 120_000,
+        // The server's and the tools' own files: time zones, initdb's catalogs, extensions.
+        system_paths: vec!["/usr/lib/postgresql".into(), "/usr/share/postgresql".into()],
     })
 }
 

@@ -51,7 +51,7 @@ pub fn manifest() -> DriverManifest {
                 "seeding replicas from their source",
             ),
             binary(
-                "cp",
+                "mv",
                 "coreutils",
                 "seeding replicas from a snapshot of their source",
             ),

@@ -64,8 +64,9 @@ pub fn seed(node: &Node, context: &NodeContext) -> DriverResult<()> {
     };
     let data = format!("{}/data", context.directory);
     match &source.snapshot {
+        // The host's private copy of the snapshot, inside this node: moved, not copied again.
         Some(snapshot) => {
-            node.run_ok(&["cp", "-a", &format!("{snapshot}/data"), &data], None)?;
+            node.run_ok(&["mv", &format!("{snapshot}/data"), &data], None)?;
             Ok(())
         }
         None => base_backup(node, &data, source),

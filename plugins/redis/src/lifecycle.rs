@@ -116,6 +116,8 @@ pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
         stop_signal: StopSignal::Term,
         stop_timeout_ms: 30_000,
         start_timeout_ms: 60_000,
+        // redis-server and redis-cli need nothing beyond the operator's system paths.
+        system_paths: vec![],
     })
 }
 
