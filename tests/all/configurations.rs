@@ -513,3 +513,109 @@ fn an_instance_created_with_a_group_starts_with_its_values() {
     );
     client.delete(&format!("instances/{id}")).expect(202);
 }
+
+/// Asks for a restart until the instance's previous task has ended (409 meanwhile).
+fn restart_when_idle(client: &Client, id: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let reply = client.post(&format!("instances/{id}/action"), json!({"restart": {}}));
+        if reply.status == 202 {
+            return;
+        }
+        assert_eq!(reply.status, 409, "{}", reply.body);
+        assert!(started.elapsed() < BUILD, "still busy: {}", reply.body);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Kills an instance's server behind Drover's back and waits until it shows SHUTDOWN.
+fn stop_behind_drovers_back(server: &crate::common::server::Server, client: &Client, id: &str) {
+    let instance = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
+    let dir = crate::common::nodes::node_dir(server, port(&instance));
+    for pid in crate::common::nodes::server_processes(&dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    wait_status(server, client, id, "SHUTDOWN", Duration::from_secs(60));
+}
+
+#[test]
+fn a_stopped_instance_can_have_its_group_detached_and_attached_and_be_restarted() {
+    require_binary("redis-server", "redis-server");
+    require_binary("redis-cli", "redis-tools");
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let group = client
+        .post(
+            "configurations",
+            json!({"configuration": {"name": "policy",
+                "values": {"maxmemory-policy": "allkeys-lfu"},
+                "datastore": {"type": "redis", "version": "7.0"}}}),
+        )
+        .expect(200)["configuration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = client
+        .post(
+            "instances",
+            json!({"instance": {"name": "repairable", "flavorRef": 2, "volume": {"size": 1},
+                "datastore": {"type": "redis", "version": "7.0"}, "configuration": group}}),
+        )
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let port = port(&wait_status(server, client, &id, "ACTIVE", BUILD));
+    let password = client
+        .post(&format!("instances/{id}/root"), json!({}))
+        .expect(200)["user"]["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = || {
+        redis_cli(
+            port,
+            "default",
+            &password,
+            &["CONFIG", "GET", "maxmemory-policy"],
+        )
+    };
+    assert_eq!(policy(), "maxmemory-policy\nallkeys-lfu");
+
+    // Stopped, the group can still be detached: the files change, the status stays.
+    stop_behind_drovers_back(server, client, &id);
+    client
+        .put(
+            &format!("instances/{id}"),
+            json!({"instance": {"configuration": null}}),
+        )
+        .expect(202);
+    let detached = wait_status(server, client, &id, "SHUTDOWN", BUILD);
+    assert!(detached["configuration"].is_null(), "{detached}");
+    assert!(detached["fault"].is_null(), "{detached}");
+    // And it restarts, with the defaults.
+    restart_when_idle(client, &id);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(policy(), "maxmemory-policy\nnoeviction");
+
+    // Stopped again, a group can be attached; it is in effect once restarted.
+    stop_behind_drovers_back(server, client, &id);
+    client
+        .put(
+            &format!("instances/{id}"),
+            json!({"instance": {"configuration": group}}),
+        )
+        .expect(202);
+    let attached = wait_status(server, client, &id, "SHUTDOWN", BUILD);
+    assert_eq!(
+        attached["configuration"]["id"],
+        group.as_str(),
+        "{attached}"
+    );
+    restart_when_idle(client, &id);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(policy(), "maxmemory-policy\nallkeys-lfu");
+}

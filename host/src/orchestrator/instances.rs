@@ -204,6 +204,14 @@ async fn apply_configuration(inner: &Inner, run: &mut TaskRun) -> StepResult {
     let driver = driver(inner, run).await?;
     let spec = driver.render_service(&node.context).await?;
     node.node.install(&spec).await.map_err(StepError::new)?;
+    // A stopped or failed server can always be repaired: its files change now, and it starts
+    // with them.
+    if !node.node.is_running().await {
+        if let TaskPayload::ApplyConfiguration { offline, .. } = &mut run.payload {
+            *offline = true;
+        }
+        return Ok(());
+    }
     let request = ApplyRequest {
         context: node.context.clone(),
         previous: previous.clone(),
@@ -595,11 +603,15 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
             target,
             previous_status,
             restart_required,
+            offline,
             ..
         } => {
             tx.set_applied_settings(id, target).await?;
-            // A restart still owed for earlier values stays owed.
-            let status = if *restart_required || previous_status == "RESTART_REQUIRED" {
+            // A server that was not running keeps its status until it is started; a restart
+            // still owed for earlier values stays owed.
+            let status = if *offline && previous_status != "RESTART_REQUIRED" {
+                previous_status.as_str()
+            } else if *restart_required || previous_status == "RESTART_REQUIRED" {
                 "RESTART_REQUIRED"
             } else {
                 "ACTIVE"

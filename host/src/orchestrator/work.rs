@@ -159,6 +159,10 @@ pub enum TaskPayload {
         /// Set once applied: some value takes effect only after a restart.
         #[serde(default)]
         restart_required: bool,
+        /// Set once applied to a server that was not running: only its files changed, and
+        /// the values take effect when it next starts.
+        #[serde(default)]
+        offline: bool,
     },
     /// Give an instance a larger volume.
     ResizeVolume {

@@ -325,7 +325,7 @@ pub async fn change(
     tx.update_configuration(&group.id, &name, &description, &target)
         .await?;
     for instance in &attached {
-        require_running(instance)?;
+        require_settled(instance)?;
         let payload = apply_payload(services, instance, &version, &target, Some(&group.id))?;
         insert_apply_task(&mut tx, instance, &payload).await?;
     }
@@ -402,7 +402,7 @@ pub async fn attach(
             "[]".to_string()
         }
     };
-    require_running(&instance)?;
+    require_settled(&instance)?;
     let payload = apply_payload(
         services,
         &instance,
@@ -429,12 +429,18 @@ fn check_version(group: &Configuration, version: &DatastoreVersion) -> ServiceRe
     Ok(())
 }
 
-fn require_running(instance: &Instance) -> ServiceResult<()> {
-    if matches!(instance.status.as_str(), "ACTIVE" | "RESTART_REQUIRED") {
+/// Configuration changes apply to a running server, and to a stopped or failed one (its files
+/// change, and it starts with them): an instance can always be repaired through the API.
+fn require_settled(instance: &Instance) -> ServiceResult<()> {
+    if matches!(
+        instance.status.as_str(),
+        "ACTIVE" | "RESTART_REQUIRED" | "SHUTDOWN" | "ERROR"
+    ) && instance.quota_state == "committed"
+    {
         Ok(())
     } else {
         Err(ServiceError::Unprocessable(format!(
-            "Instance {} is not running (status {}); configuration changes need a running server.",
+            "Instance {} is busy (status {}); try again when it has finished.",
             instance.id, instance.status
         )))
     }
@@ -470,6 +476,7 @@ fn apply_payload(
         previous_configuration_id: previous_configuration_id.map(str::to_string),
         previous_status: instance.status.clone(),
         restart_required: false,
+        offline: false,
     })
 }
 
