@@ -5,6 +5,7 @@ mod cli;
 mod clients;
 mod common;
 mod configurations;
+mod isolation;
 mod mariadb;
 mod nodes;
 mod postgresql;

@@ -337,7 +337,8 @@ impl ProcessNode {
         }) << 20
     }
 
-    /// Every process of the node, as the kernel knows them.
+    /// Every live process of the node, as the kernel knows them (zombies, which nothing can
+    /// signal any more, are left out).
     fn processes(&self) -> Vec<u32> {
         let mut found: Vec<u32> = self.cgroup().map(|c| c.processes()).unwrap_or_default();
         match self.identity() {
@@ -347,6 +348,7 @@ impl ProcessNode {
         }
         found.sort_unstable();
         found.dedup();
+        found.retain(|pid| supervise::alive(*pid));
         found
     }
 

@@ -56,7 +56,7 @@ fn stat(pid: u32) -> Option<(u64, u32, bool)> {
     ))
 }
 
-fn alive(pid: u32) -> bool {
+pub(super) fn alive(pid: u32) -> bool {
     stat(pid).is_some_and(|(_, _, zombie)| !zombie)
 }
 

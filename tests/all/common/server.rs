@@ -99,6 +99,9 @@ pub struct Options {
     pub args: Vec<String>,
     /// Extra environment.
     pub env: Vec<(String, String)>,
+    /// Run the server as this uid (and gid) instead of the test's user: the state directory is
+    /// given to it, and the binary and drivers are copied where it can read them.
+    pub run_as: Option<u32>,
 }
 
 impl Server {
@@ -135,7 +138,18 @@ impl Server {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut command = Command::new(drover_bin());
+        let (binary, drivers) = match options.run_as {
+            Some(uid) => as_user(state.path(), uid),
+            None => (
+                PathBuf::from(drover_bin()),
+                PathBuf::from(drover_artifacts::DRIVERS_DIR),
+            ),
+        };
+        let mut command = Command::new(&binary);
+        if let Some(uid) = options.run_as {
+            use std::os::unix::process::CommandExt;
+            command.uid(uid).gid(uid);
+        }
         command
             .arg("serve")
             .arg("--listen")
@@ -143,7 +157,7 @@ impl Server {
             .arg("--state-dir")
             .arg(state.path())
             .arg("--drivers-dir")
-            .arg(drover_artifacts::DRIVERS_DIR)
+            .arg(&drivers)
             .arg("--config")
             .arg(&config)
             .args(&options.args)
@@ -229,6 +243,32 @@ impl Drop for Server {
 unsafe extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+/// Gives `state` to `uid` and copies the binary and the drivers into it, where that user can
+/// read them (the build's own directory may be out of its reach).
+fn as_user(state: &Path, uid: u32) -> (PathBuf, PathBuf) {
+    let own = |path: &Path| {
+        std::os::unix::fs::chown(path, Some(uid), Some(uid)).unwrap();
+    };
+    let binary = state.join("drover");
+    std::fs::copy(drover_bin(), &binary).unwrap();
+    let drivers = state.join("drivers");
+    std::fs::create_dir_all(&drivers).unwrap();
+    for entry in std::fs::read_dir(drover_artifacts::DRIVERS_DIR)
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(entry.path(), drivers.join(entry.file_name())).unwrap();
+        own(&drivers.join(entry.file_name()));
+    }
+    for path in [state.to_path_buf(), binary.clone(), drivers.clone()] {
+        own(&path);
+    }
+    for entry in std::fs::read_dir(state).unwrap().flatten() {
+        own(&entry.path());
+    }
+    (binary, drivers)
 }
 
 /// A port nothing listens on right now.
