@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::backend::BackendConfig;
 use crate::runtime::RuntimeConfig;
 
 /// The defaults shipped with Drover.
@@ -275,6 +276,23 @@ impl Config {
                 self.state_dir.join("drover.sqlite3").display()
             )
         })
+    }
+
+    /// The process backend's settings, with its directories in `state_dir`.
+    pub fn backend_config(&self, state_dir: &Path) -> BackendConfig {
+        let backend = &self.backend;
+        BackendConfig {
+            nodes_dir: state_dir.join("nodes"),
+            supervision_dir: state_dir.join("supervision"),
+            port_range: (backend.port_range[0], backend.port_range[1]),
+            uid_range: (backend.uid_range[0], backend.uid_range[1]),
+            identities_dir: backend.identities_dir.clone(),
+            system_paths: backend.system_paths.clone(),
+            max_processes: backend.max_processes,
+            binaries: backend.binaries.clone(),
+            exec_timeout: Duration::from_millis(backend.exec_timeout_ms),
+            output_cap: backend.output_cap_kib << 10,
+        }
     }
 
     /// The runtime's settings.

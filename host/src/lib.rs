@@ -31,7 +31,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use backend::{BackendConfig, ProcessBackend};
+use backend::ProcessBackend;
 use config::Config;
 use orchestrator::{Orchestrator, OrchestratorSettings};
 use runtime::Runtime;
@@ -68,18 +68,7 @@ pub async fn launch(
     load_drivers(&store, &runtime, &config.drivers_dir()).await?;
     service::drivers::sync(&store, &runtime).await?;
 
-    let backend = ProcessBackend::new(BackendConfig {
-        nodes_dir: state_dir.join("nodes"),
-        supervision_dir: state_dir.join("supervision"),
-        port_range: (config.backend.port_range[0], config.backend.port_range[1]),
-        uid_range: (config.backend.uid_range[0], config.backend.uid_range[1]),
-        identities_dir: config.backend.identities_dir.clone(),
-        system_paths: config.backend.system_paths.clone(),
-        max_processes: config.backend.max_processes,
-        binaries: config.backend.binaries.clone(),
-        exec_timeout: Duration::from_millis(config.backend.exec_timeout_ms),
-        output_cap: config.backend.output_cap_kib << 10,
-    })?;
+    let backend = ProcessBackend::new(config.backend_config(&state_dir))?;
     let orchestrator = Orchestrator::new(
         store.clone(),
         runtime.clone(),

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use drover_host::backend::{BackendConfig, NodeInfo, ProcessBackend, ProcessState};
+use drover_host::backend::{NodeInfo, ProcessBackend, ProcessState};
 use drover_host::runtime::NodeOps;
 use drover_host::runtime::types::{Endpoint, Flavor, NodeContext, NodeRole, PrepareRequest, User};
 
@@ -27,20 +27,13 @@ pub fn require_binary(program: &str, package: &str) {
 }
 
 fn backend(state: &std::path::Path) -> Arc<ProcessBackend> {
-    let defaults = drover_host::config::Config::load(None).unwrap().backend;
-    ProcessBackend::new(BackendConfig {
-        nodes_dir: state.join("nodes"),
-        supervision_dir: state.join("supervision"),
-        port_range: (21000, 21999),
-        uid_range: (defaults.uid_range[0], defaults.uid_range[1]),
-        identities_dir: defaults.identities_dir,
-        system_paths: defaults.system_paths,
-        max_processes: defaults.max_processes,
-        binaries: BTreeMap::new(),
-        exec_timeout: Duration::from_secs(30),
-        output_cap: 64 << 10,
-    })
-    .expect("the backend starts")
+    let mut config = drover_host::config::Config::load(None)
+        .unwrap()
+        .backend_config(state);
+    config.port_range = (21000, 21999);
+    config.binaries = BTreeMap::new();
+    config.exec_timeout = Duration::from_secs(30);
+    ProcessBackend::new(config).expect("the backend starts")
 }
 
 fn context(directory: String, port: u16, ram_mb: u32) -> NodeContext {

@@ -11,7 +11,6 @@
 //! up by uid.
 
 use std::fs;
-use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -132,21 +131,10 @@ impl Identities {
     }
 
     fn write_claim(&self, uid: u32, node_dir: &Path) -> Result<(), String> {
-        let path = self.claim_file(uid);
-        let temporary = self.claims.join(format!(".{uid}.{}", std::process::id()));
-        let result = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temporary)
-            .and_then(|mut file| {
-                file.write_all(node_dir.as_os_str().as_encoded_bytes())?;
-                file.write_all(b"\n")?;
-                file.sync_all()
-            })
-            .and_then(|()| fs::rename(&temporary, &path));
-        result.map_err(|e| format!("claiming uid {uid}: {e}"))
+        let mut line = node_dir.as_os_str().as_encoded_bytes().to_vec();
+        line.push(b'\n');
+        super::write_private(&self.claim_file(uid), &line)
+            .map_err(|e| format!("claiming uid {uid}: {e}"))
     }
 
     fn lock(&self) -> Result<Flock<fs::File>, String> {

@@ -163,6 +163,26 @@ pub struct Isolation {
     pub max_processes: Option<u64>,
 }
 
+/// Writes a file only the host may read (mode 0600) atomically: a temporary file beside it,
+/// renamed over it. For the host's own directories, which no node can reach.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{name}.{}", std::process::id()));
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temporary, path))
+}
+
 /// Creates a directory only the host may enter, or tightens one that exists.
 fn private_dir(path: &Path) -> anyhow::Result<PathBuf> {
     fs::create_dir_all(path)?;
@@ -422,6 +442,8 @@ impl ProcessNode {
         Ok(command)
     }
 
+    /// Recovers the node (see `supervise`) unless this process already has: before anything
+    /// acts on a node, including on its files, nothing a dead host started runs in it.
     async fn recovered(&self) {
         self.backend
             .recovery(&self.info.directory)
@@ -452,6 +474,7 @@ impl ProcessNode {
     /// Writes what a driver rendered: its directories and files in the node directory, and the
     /// service definition in the host's supervision directory.
     pub async fn install(&self, spec: &ServiceSpec) -> Result<(), String> {
+        self.recovered().await;
         let dir = self.open_dir()?;
         for directory in &spec.directories {
             dir.create_dir(&crate::runtime::node_path(directory)?)?;
@@ -471,6 +494,7 @@ impl ProcessNode {
     /// Copies another node's whole directory into `to` in this one (a snapshot a replica seeds
     /// from), owned by this node.
     pub async fn copy_from(&self, other: &ProcessNode, to: &str) -> Result<(), String> {
+        self.recovered().await;
         let to = crate::runtime::node_path(to)?;
         self.open_dir()?
             .copy_tree(&other.open_dir()?, Path::new(""), &to)
@@ -576,18 +600,22 @@ impl NodeOps for ProcessNode {
     }
 
     async fn read_file(&self, path: &Path) -> Result<Vec<u8>, String> {
+        self.recovered().await;
         self.open_dir()?.read(path, READ_CAP)
     }
 
     async fn write_file(&self, path: &Path, contents: &[u8], mode: u32) -> Result<(), String> {
+        self.recovered().await;
         self.open_dir()?.write(path, contents, mode & 0o777)
     }
 
     async fn exists(&self, path: &Path) -> Result<bool, String> {
+        self.recovered().await;
         self.open_dir()?.exists(path)
     }
 
     async fn remove(&self, path: &Path) -> Result<(), String> {
+        self.recovered().await;
         self.open_dir()?.remove(path)
     }
 

@@ -77,13 +77,8 @@ impl NodeDir {
     /// entry itself cannot be swapped by a node).
     pub fn open(parent: &Path, name: &str, owner: Owner) -> Result<NodeDir, String> {
         let parent_fd = open_trusted_dir(parent)?;
-        let fd = openat(
-            &parent_fd,
-            name,
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| explain(&parent.join(name), e))?;
+        let fd = open_child_dir(parent_fd.as_fd(), OsStr::new(name))
+            .map_err(|e| explain(&parent.join(name), e))?;
         Ok(NodeDir { fd, owner })
     }
 
@@ -95,13 +90,8 @@ impl NodeDir {
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(error) => return Err(explain(&parent.join(name), error)),
         }
-        let fd = openat(
-            &parent_fd,
-            name,
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| explain(&parent.join(name), e))?;
+        let fd = open_child_dir(parent_fd.as_fd(), OsStr::new(name))
+            .map_err(|e| explain(&parent.join(name), e))?;
         set_owner_and_mode(fd.as_fd(), owner, 0o700).map_err(|e| explain(Path::new(name), e))?;
         Ok(NodeDir { fd, owner })
     }

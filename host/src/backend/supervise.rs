@@ -11,7 +11,6 @@
 //! recorded — so there is never a second server beside the first.
 
 use std::fs;
-use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::Stdio;
@@ -383,20 +382,6 @@ impl ProcessNode {
     /// Writes a file of the supervision directory atomically.
     pub(super) fn write_supervision(&self, name: &str, contents: &[u8]) -> Result<(), String> {
         let path = self.supervision.join(name);
-        let temporary = self
-            .supervision
-            .join(format!(".{name}.{}", std::process::id()));
-        fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temporary)
-            .and_then(|mut file| {
-                file.write_all(contents)?;
-                file.sync_all()
-            })
-            .and_then(|()| fs::rename(&temporary, &path))
-            .map_err(|e| format!("{}: {e}", path.display()))
+        super::write_private(&path, contents).map_err(|e| format!("{}: {e}", path.display()))
     }
 }

@@ -77,6 +77,11 @@ pub async fn restart_dead_nodes(inner: &Inner) {
 pub async fn pass(inner: &Inner) {
     super::snapshots::sweep(inner).await;
     for instance in settled_instances(inner).await {
+        // A node a task is working on (a delete, say) is the task's: no command of the health
+        // pass may start on it meanwhile.
+        if !matches!(inner.store.active_task(&instance.id).await, Ok(None)) {
+            continue;
+        }
         let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
             continue;
         };
