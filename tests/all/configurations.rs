@@ -528,19 +528,6 @@ fn restart_when_idle(client: &Client, id: &str) {
     }
 }
 
-/// Kills an instance's server behind Drover's back and waits until it shows SHUTDOWN.
-fn stop_behind_drovers_back(server: &crate::common::server::Server, client: &Client, id: &str) {
-    let instance = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
-    let dir = crate::common::nodes::node_dir(server, port(&instance));
-    for pid in crate::common::nodes::server_processes(&dir) {
-        std::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .unwrap();
-    }
-    wait_status(server, client, id, "SHUTDOWN", Duration::from_secs(60));
-}
-
 #[test]
 fn a_stopped_instance_can_have_its_group_detached_and_attached_and_be_restarted() {
     require_binary("redis-server", "redis-server");
@@ -586,7 +573,7 @@ fn a_stopped_instance_can_have_its_group_detached_and_attached_and_be_restarted(
     assert_eq!(policy(), "maxmemory-policy\nallkeys-lfu");
 
     // Stopped, the group can still be detached: the files change, the status stays.
-    stop_behind_drovers_back(server, client, &id);
+    crate::common::nodes::kill_server_behind_drovers_back(server, client, &id);
     client
         .put(
             &format!("instances/{id}"),
@@ -602,7 +589,7 @@ fn a_stopped_instance_can_have_its_group_detached_and_attached_and_be_restarted(
     assert_eq!(policy(), "maxmemory-policy\nnoeviction");
 
     // Stopped again, a group can be attached; it is in effect once restarted.
-    stop_behind_drovers_back(server, client, &id);
+    crate::common::nodes::kill_server_behind_drovers_back(server, client, &id);
     client
         .put(
             &format!("instances/{id}"),

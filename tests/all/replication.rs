@@ -46,19 +46,6 @@ fn redis_source(
     (source, port)
 }
 
-/// Kills an instance's server behind Drover's back and waits until the health pass shows it
-/// SHUTDOWN.
-fn kill_server(server: &crate::common::server::Server, client: &Client, id: &str, port: u16) {
-    let dir = crate::common::nodes::node_dir(server, port);
-    for pid in crate::common::nodes::server_processes(&dir) {
-        std::process::Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .unwrap();
-    }
-    wait_status(server, client, id, "SHUTDOWN", Duration::from_secs(60));
-}
-
 #[track_caller]
 fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
@@ -351,7 +338,7 @@ fn redis_eject_replaces_a_dead_source_and_is_refused_while_it_lives() {
         .error("badRequest", 400);
 
     // Its server dies; the health pass notices; eject.
-    kill_server(server, client, &source, source_port);
+    crate::common::nodes::kill_server_behind_drovers_back(server, client, &source);
     client
         .post(
             &format!("instances/{source}/action"),
@@ -778,7 +765,7 @@ fn eject_replaces_a_stopped_source(store: &SqlDatastore) {
         )
         .error("badRequest", 400);
 
-    kill_server(server, client, &source, source_port);
+    crate::common::nodes::kill_server_behind_drovers_back(server, client, &source);
     for (id, _) in &replicas {
         eventually(
             "a replica of the stopped source shows it is out of sync",
@@ -964,7 +951,7 @@ fn an_ejected_source_stays_stopped_even_when_the_host_restarts() {
         .to_string();
     let replica_port = port(&wait_status(&server, &client, &replica, "ACTIVE", BUILD));
     let source_dir = node_dir(&server, source_port);
-    kill_server(&server, &client, &source, source_port);
+    crate::common::nodes::kill_server_behind_drovers_back(&server, &client, &source);
     client
         .post(
             &format!("instances/{source}/action"),

@@ -13,6 +13,8 @@ or plugin changes the answer) is started in a temporary directory, and every row
   - excluded: session-only variables and those that are not server options
     (COMMAND_LINE_ARGUMENT is NULL: they cannot be kept in my.cnf), and those in EXCLUDED;
   - description: VARIABLE_COMMENT.
+The members of SET and FLAGSET variables (SETS) and the locales of the locales plugin (LOCALES)
+are listed too: a value the server cannot parse in my.cnf stops it from starting.
 
 Usage: generate.py [--out FILE]        (needs mariadb-server; run as root or as any user)
 The output (src/catalog_10_11.rs for a 10.11 server) is checked in.
@@ -34,8 +36,16 @@ CLUSTER = "clustering is managed through the clusters API"
 LIBRARIES = "loading plugins would run arbitrary code on the node"
 LOGGING = "server logs are collected by the service"
 TLS = "TLS material is managed by the service"
+ENCRYPTION = ("encryption at rest needs a key management plugin, which the service does not load; "
+              "without it the server refuses to start or silently does not encrypt")
+AUTH = "it would weaken or switch off the server's password and privilege checks"
+OBSOLETE = "obsolete: the server does not use it, and a value it cannot parse stops it from starting"
+FIXED = "fixed when the data directory was created: a server started with another value does not start"
 
 EXCLUDED = {
+    "allow_suspicious_udfs": LIBRARIES,
+    "aria_block_size": FIXED,
+    "aria_encrypt_tables": ENCRYPTION,
     "basedir": LOCATIONS,
     "core_file": "core dumps would write server memory to the node's disk",
     "extra_port": NETWORK,
@@ -43,6 +53,11 @@ EXCLUDED = {
     "binlog_format": REPLICATION,
     "character_sets_dir": LOCATIONS,
     "datadir": LOCATIONS,
+    "date_format": OBSOLETE,
+    "datetime_format": OBSOLETE,
+    "encrypt_binlog": ENCRYPTION,
+    "encrypt_tmp_disk_tables": ENCRYPTION,
+    "encrypt_tmp_files": ENCRYPTION,
     "general_log_file": LOGGING,
     "gtid_domain_id": REPLICATION,
     "gtid_ignore_duplicates": REPLICATION,
@@ -51,7 +66,11 @@ EXCLUDED = {
     "init_slave": REPLICATION,
     "innodb_data_file_path": LOCATIONS,
     "innodb_data_home_dir": LOCATIONS,
+    "innodb_encrypt_log": ENCRYPTION,
+    "innodb_encrypt_tables": ENCRYPTION,
+    "innodb_encrypt_temporary_tables": ENCRYPTION,
     "innodb_log_group_home_dir": LOCATIONS,
+    "innodb_page_size": FIXED,
     "innodb_temp_data_file_path": LOCATIONS,
     "innodb_tmpdir": LOCATIONS,
     "innodb_undo_directory": LOCATIONS,
@@ -62,10 +81,12 @@ EXCLUDED = {
     "log_bin_index": REPLICATION,
     "log_error": LOGGING,
     "log_slave_updates": REPLICATION,
+    "old_passwords": AUTH + ": new passwords would get the insecure pre-4.1 hash, which logins then refuse",
     "pid_file": LOCATIONS,
     "plugin_dir": LIBRARIES,
     "plugin_maturity": LIBRARIES,
     "port": "the service allocates the node's port",
+    "proxy_protocol_networks": NETWORK,
     "read_only": REPLICATION,
     "relay_log": REPLICATION,
     "relay_log_basename": REPLICATION,
@@ -75,12 +96,16 @@ EXCLUDED = {
     "report_password": REPLICATION,
     "report_port": REPLICATION,
     "report_user": REPLICATION,
+    "require_secure_transport": "nodes and their replicas connect without TLS, which the service manages",
+    "secure_auth": AUTH + ": it lets accounts log in with the insecure pre-4.1 password scheme",
     "secure_file_priv": LOCATIONS,
     "server_id": REPLICATION,
+    "skip_grant_tables": AUTH,
     "skip_name_resolve": NETWORK,
     "skip_networking": NETWORK,
     "slow_query_log_file": LOGGING,
     "socket": LOCATIONS,
+    "time_format": OBSOLETE,
     "tmpdir": LOCATIONS,
     "tls_version": TLS,
     "user": "node processes run as the service's unprivileged user",
@@ -139,6 +164,15 @@ def variables(sock):
     for row in rows:
         row["VARIABLE_NAME"] = row["VARIABLE_NAME"].lower()
     return sorted(rows, key=lambda row: row["VARIABLE_NAME"].encode())
+
+
+def locales(sock):
+    """The locales the server knows (`lc_messages`, `lc_time_names`), from the locales plugin."""
+    query = ("INSTALL SONAME 'locales'; SELECT NAME FROM information_schema.LOCALES; "
+             "UNINSTALL SONAME 'locales';")
+    out = subprocess.run(["mariadb", "--no-defaults", f"--socket={sock}", "-uroot", "-N", "-B",
+                          "-e", query], capture_output=True, text=True, check=True).stdout
+    return sorted({line for line in out.splitlines() if line}, key=str.encode)
 
 
 def version():
@@ -206,6 +240,7 @@ def main():
     try:
         server, sock = fresh_server(tmp)
         rows = variables(sock)
+        known_locales = locales(sock)
     finally:
         if server:
             server.terminate()
@@ -258,6 +293,21 @@ def main():
     out += ["];", "", "static EXCLUDED: &[Excluded] = &["]
     for name, reason in excluded:
         out += ["    Excluded {", f"        name: {rust_str(name)},", f"        reason: {rust_str(reason)},", "    },"]
+    out += ["];", ""]
+    sets = [row for row in params if row["VARIABLE_TYPE"] in ("SET", "FLAGSET")]
+    out += [
+        "/// The members of the set-valued parameters (SET: a comma-separated list of them;",
+        "/// FLAGSET: `name=on|off|default` items), by parameter, sorted by name.",
+        "pub static SETS: &[(&str, bool, &[&str])] = &[",
+    ]
+    for row in sets:
+        members = ", ".join(rust_str(v) for v in row["ENUM_VALUE_LIST"].split(","))
+        flags = "true" if row["VARIABLE_TYPE"] == "FLAGSET" else "false"
+        out += [f"    ({rust_str(row['VARIABLE_NAME'])}, {flags}, &[{members}]),"]
+    out += ["];", "",
+            "/// The locales the server knows (`lc_messages`, `lc_time_names`), sorted bytewise.",
+            "pub static LOCALES: &[&str] = &["]
+    out += [f"    {rust_str(name)}," for name in known_locales]
     out += ["];", ""]
     with open(out_path, "w") as f:
         f.write("\n".join(out))

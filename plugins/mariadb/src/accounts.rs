@@ -284,10 +284,10 @@ pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
         } else {
             sql::run(
                 node,
-                &format!(
-                    "CREATE USER {} IDENTIFIED BY {};",
-                    account(&user.name, &host),
-                    literal(&password)
+                &sql::with_password(
+                    &format!("CREATE USER {}", account(&user.name, &host)),
+                    &password,
+                    "",
                 ),
             )?;
         }
@@ -413,10 +413,10 @@ pub fn update_user(
         }
         sql::run(
             node,
-            &format!(
-                "ALTER USER {} IDENTIFIED BY {};",
-                account(&new_name, &new_host),
-                literal(&password)
+            &sql::with_password(
+                &format!("ALTER USER {}", account(&new_name, &new_host)),
+                &password,
+                "",
             ),
         )?;
     }
@@ -486,8 +486,9 @@ pub fn enable_root(node: &Node, password: Option<String>) -> DriverResult<Creden
     sql::run(
         node,
         &format!(
-            "CREATE USER IF NOT EXISTS {root} IDENTIFIED BY {0};\nALTER USER {root} IDENTIFIED BY {0};\nGRANT ALL PRIVILEGES ON *.* TO {root} WITH GRANT OPTION;",
-            literal(&password)
+            "{}{}GRANT ALL PRIVILEGES ON *.* TO {root} WITH GRANT OPTION;",
+            sql::with_password(&format!("CREATE USER IF NOT EXISTS {root}"), &password, ""),
+            sql::with_password(&format!("ALTER USER {root}"), &password, ""),
         ),
     )?;
     Ok(Credentials {

@@ -5,7 +5,7 @@ use drover_driver_sdk::catalog::{Catalog, Excluded, Kind, Param, Range};
 
 use crate::units::UNITS;
 
-/// MariaDB 10.11: 447 parameters users may set, 228 the service controls.
+/// MariaDB 10.11: 429 parameters users may set, 246 the service controls.
 pub static CATALOG: Catalog = Catalog {
     datastore: "mariadb",
     version: "10.11",
@@ -16,16 +16,6 @@ pub static CATALOG: Catalog = Catalog {
 };
 
 static PARAMS: &[Param] = &[
-    Param {
-        name: "allow_suspicious_udfs",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Allows use of user-defined functions (UDFs) consisting of only one symbol xxx() without corresponding xxx_init() or xxx_deinit(). That also means that one can load any function from any library, for example exit() from libc.so",
-    },
     Param {
         name: "alter_algorithm",
         kind: Kind::Enumeration,
@@ -57,16 +47,6 @@ static PARAMS: &[Param] = &[
         description: "Percentage of rows from the table ANALYZE TABLE will sample to collect table statistics. Set to 0 to let MariaDB decide what percentage of rows to sample.",
     },
     Param {
-        name: "aria_block_size",
-        kind: Kind::Size,
-        range: Range::Int(4096, 32768),
-        allowed: &[],
-        unit: Some("B"),
-        dynamic: false,
-        default: Some("8192"),
-        description: "Block size to be used for Aria index pages.",
-    },
-    Param {
         name: "aria_checkpoint_interval",
         kind: Kind::Integer,
         range: Range::Int(0, 4294967295),
@@ -85,16 +65,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("1048576"),
         description: "Number of bytes that the transaction log has to grow between checkpoints before a new checkpoint is written to the log.",
-    },
-    Param {
-        name: "aria_encrypt_tables",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some("OFF"),
-        description: "Encrypt tables (only for tables with ROW_FORMAT=PAGE (default) and not FIXED/DYNAMIC)",
     },
     Param {
         name: "aria_force_start_after_recovery_failures",
@@ -553,26 +523,6 @@ static PARAMS: &[Param] = &[
         description: "The number of seconds the mysqld server is waiting for a connect packet before responding with 'Bad handshake'",
     },
     Param {
-        name: "date_format",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("%Y-%m-%d"),
-        description: "The DATE format (ignored)",
-    },
-    Param {
-        name: "datetime_format",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("%Y-%m-%d %H:%i:%s"),
-        description: "The DATETIME format (ignored)",
-    },
-    Param {
         name: "deadlock_search_depth_long",
         kind: Kind::Integer,
         range: Range::Int(0, 33),
@@ -731,36 +681,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("4"),
         description: "Precision of the result of '/' operator will be increased on that value",
-    },
-    Param {
-        name: "encrypt_binlog",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Encrypt binary logs (including relay logs)",
-    },
-    Param {
-        name: "encrypt_tmp_disk_tables",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some("OFF"),
-        description: "Encrypt temporary on-disk tables (created as part of query execution)",
-    },
-    Param {
-        name: "encrypt_tmp_files",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Encrypt temporary files (created for filesort, binary log cache, etc)",
     },
     Param {
         name: "enforce_storage_engine",
@@ -1423,36 +1343,6 @@ static PARAMS: &[Param] = &[
         description: "Enable InnoDB doublewrite buffer (enabled by default). Disable with --skip-innodb-doublewrite.",
     },
     Param {
-        name: "innodb_encrypt_log",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Enable redo log encryption",
-    },
-    Param {
-        name: "innodb_encrypt_tables",
-        kind: Kind::Enumeration,
-        range: Range::None,
-        allowed: &["OFF", "ON", "FORCE"],
-        unit: None,
-        dynamic: true,
-        default: Some("OFF"),
-        description: "Enable encryption for tables. Don't forget to enable --innodb-encrypt-log too",
-    },
-    Param {
-        name: "innodb_encrypt_temporary_tables",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Enrypt the temporary table data.",
-    },
-    Param {
         name: "innodb_encryption_rotate_key_age",
         kind: Kind::Integer,
         range: Range::Int(0, 4294967295),
@@ -2028,16 +1918,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("OFF"),
         description: "Only optimize the Fulltext index of the table",
-    },
-    Param {
-        name: "innodb_page_size",
-        kind: Kind::Size,
-        range: Range::Int(4096, 65536),
-        allowed: &[],
-        unit: Some("B"),
-        dynamic: false,
-        default: Some("16384"),
-        description: "Page size to use for all InnoDB tablespaces.",
     },
     Param {
         name: "innodb_prefix_index_cluster_optimization",
@@ -3192,16 +3072,6 @@ static PARAMS: &[Param] = &[
         description: "Used to emulate old behavior from earlier MariaDB or MySQL versions",
     },
     Param {
-        name: "old_passwords",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some("OFF"),
-        description: "Use old password encryption method (needed for 4.0 and older clients)",
-    },
-    Param {
         name: "open_files_limit",
         kind: Kind::Integer,
         range: Range::Int(0, 4294967295),
@@ -3784,16 +3654,6 @@ static PARAMS: &[Param] = &[
         description: "Seconds between sending progress reports to the client for time-consuming statements. Set to 0 to disable progress reporting.",
     },
     Param {
-        name: "proxy_protocol_networks",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some(""),
-        description: "Enable proxy protocol for these source networks. The syntax is a comma separated list of IPv4 and IPv6 networks. If the network doesn't contain mask, it is considered to be a single host. \"*\" represents all networks and must the only directive on the line. String \"localhost\" represents non-TCP local connections (Unix domain socket, Windows named pipe or shared memory).",
-    },
-    Param {
         name: "query_alloc_block_size",
         kind: Kind::Size,
         range: Range::Int(1024, 4294967295),
@@ -3964,16 +3824,6 @@ static PARAMS: &[Param] = &[
         description: "Whether the slave should replicate events that were created with @@skip_replication=1 on the master. Default REPLICATE (no events are skipped). Other values are FILTER_ON_SLAVE (events will be sent by the master but ignored by the slave) and FILTER_ON_MASTER (events marked with @@skip_replication=1 will be filtered on the master and never be sent to the slave).",
     },
     Param {
-        name: "require_secure_transport",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some("OFF"),
-        description: "When this option is enabled, connections attempted using insecure transport will be rejected. Secure transports are SSL/TLS, Unix sockets or named pipes.",
-    },
-    Param {
         name: "rowid_merge_buff_size",
         kind: Kind::Size,
         range: Range::Int(0, 9223372036854775807),
@@ -3982,16 +3832,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("8388608"),
         description: "The size of the buffers used [NOT] IN evaluation via partial matching",
-    },
-    Param {
-        name: "secure_auth",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: true,
-        default: Some("ON"),
-        description: "Disallow authentication for accounts that have old (pre-4.1) passwords",
     },
     Param {
         name: "secure_timestamp",
@@ -4044,16 +3884,6 @@ static PARAMS: &[Param] = &[
         dynamic: true,
         default: Some("OFF"),
         description: "Track changes to the transaction attributes. OFF to disable; STATE to track just transaction state (Is there an active transaction? Does it have any data? etc.); CHARACTERISTICS to track transaction state and report all statements needed to start a transaction with the same characteristics (isolation level, read only/read write,snapshot - but not any work done / data modified within the transaction).",
-    },
-    Param {
-        name: "skip_grant_tables",
-        kind: Kind::Boolean,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("OFF"),
-        description: "Start without grant tables. This gives all users FULL ACCESS to all tables.",
     },
     Param {
         name: "skip_show_database",
@@ -4408,16 +4238,6 @@ static PARAMS: &[Param] = &[
         description: "The stack size for each thread",
     },
     Param {
-        name: "time_format",
-        kind: Kind::Text,
-        range: Range::None,
-        allowed: &[],
-        unit: None,
-        dynamic: false,
-        default: Some("%H:%i:%s"),
-        description: "The TIME format (ignored)",
-    },
-    Param {
         name: "tmp_disk_table_size",
         kind: Kind::Size,
         range: Range::Int(1024, 9223372036854775807),
@@ -4517,6 +4337,18 @@ static PARAMS: &[Param] = &[
 
 static EXCLUDED: &[Excluded] = &[
     Excluded {
+        name: "allow_suspicious_udfs",
+        reason: "loading plugins would run arbitrary code on the node",
+    },
+    Excluded {
+        name: "aria_block_size",
+        reason: "fixed when the data directory was created: a server started with another value does not start",
+    },
+    Excluded {
+        name: "aria_encrypt_tables",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
+    },
+    Excluded {
         name: "aria_log_dir_path",
         reason: "file locations are controlled by the service",
     },
@@ -4585,8 +4417,28 @@ static EXCLUDED: &[Excluded] = &[
         reason: "file locations are controlled by the service",
     },
     Excluded {
+        name: "date_format",
+        reason: "obsolete: the server does not use it, and a value it cannot parse stops it from starting",
+    },
+    Excluded {
+        name: "datetime_format",
+        reason: "obsolete: the server does not use it, and a value it cannot parse stops it from starting",
+    },
+    Excluded {
         name: "default_master_connection",
         reason: "a session variable: it has no server-wide value",
+    },
+    Excluded {
+        name: "encrypt_binlog",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
+    },
+    Excluded {
+        name: "encrypt_tmp_disk_tables",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
+    },
+    Excluded {
+        name: "encrypt_tmp_files",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
     },
     Excluded {
         name: "error_count",
@@ -4721,12 +4573,28 @@ static EXCLUDED: &[Excluded] = &[
         reason: "file locations are controlled by the service",
     },
     Excluded {
+        name: "innodb_encrypt_log",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
+    },
+    Excluded {
+        name: "innodb_encrypt_tables",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
+    },
+    Excluded {
+        name: "innodb_encrypt_temporary_tables",
+        reason: "encryption at rest needs a key management plugin, which the service does not load; without it the server refuses to start or silently does not encrypt",
+    },
+    Excluded {
         name: "innodb_log_group_home_dir",
         reason: "file locations are controlled by the service",
     },
     Excluded {
         name: "innodb_lru_flush_size",
         reason: "not a server option: a value could not be kept across restarts",
+    },
+    Excluded {
+        name: "innodb_page_size",
+        reason: "fixed when the data directory was created: a server started with another value does not start",
     },
     Excluded {
         name: "innodb_purge_rseg_truncate_frequency",
@@ -4817,6 +4685,10 @@ static EXCLUDED: &[Excluded] = &[
         reason: "not a server option: a value could not be kept across restarts",
     },
     Excluded {
+        name: "old_passwords",
+        reason: "it would weaken or switch off the server's password and privilege checks: new passwords would get the insecure pre-4.1 hash, which logins then refuse",
+    },
+    Excluded {
         name: "pid_file",
         reason: "file locations are controlled by the service",
     },
@@ -4839,6 +4711,10 @@ static EXCLUDED: &[Excluded] = &[
     Excluded {
         name: "protocol_version",
         reason: "read-only: fixed when the server was built or started",
+    },
+    Excluded {
+        name: "proxy_protocol_networks",
+        reason: "the service decides where a node listens",
     },
     Excluded {
         name: "proxy_user",
@@ -4925,6 +4801,10 @@ static EXCLUDED: &[Excluded] = &[
         reason: "replication is managed through the replication API",
     },
     Excluded {
+        name: "require_secure_transport",
+        reason: "nodes and their replicas connect without TLS, which the service manages",
+    },
+    Excluded {
         name: "rpl_semi_sync_master_enabled",
         reason: "replication is managed through the replication API",
     },
@@ -4961,6 +4841,10 @@ static EXCLUDED: &[Excluded] = &[
         reason: "replication is managed through the replication API",
     },
     Excluded {
+        name: "secure_auth",
+        reason: "it would weaken or switch off the server's password and privilege checks: it lets accounts log in with the insecure pre-4.1 password scheme",
+    },
+    Excluded {
         name: "secure_file_priv",
         reason: "file locations are controlled by the service",
     },
@@ -4975,6 +4859,10 @@ static EXCLUDED: &[Excluded] = &[
     Excluded {
         name: "skip_external_locking",
         reason: "read-only: fixed when the server was built or started",
+    },
+    Excluded {
+        name: "skip_grant_tables",
+        reason: "it would weaken or switch off the server's password and privilege checks",
     },
     Excluded {
         name: "skip_name_resolve",
@@ -5159,6 +5047,10 @@ static EXCLUDED: &[Excluded] = &[
     Excluded {
         name: "system_versioning_asof",
         reason: "not a server option: a value could not be kept across restarts",
+    },
+    Excluded {
+        name: "time_format",
+        reason: "obsolete: the server does not use it, and a value it cannot parse stops it from starting",
     },
     Excluded {
         name: "time_zone",
@@ -5428,4 +5320,203 @@ static EXCLUDED: &[Excluded] = &[
         name: "wsrep_trx_fragment_unit",
         reason: "clustering is managed through the clusters API",
     },
+];
+
+/// The members of the set-valued parameters (SET: a comma-separated list of them;
+/// FLAGSET: `name=on|off|default` items), by parameter, sorted by name.
+pub static SETS: &[(&str, bool, &[&str])] = &[
+    (
+        "aria_recover_options",
+        false,
+        &["NORMAL", "BACKUP", "FORCE", "QUICK", "OFF"],
+    ),
+    (
+        "default_regex_flags",
+        false,
+        &[
+            "DOTALL",
+            "DUPNAMES",
+            "EXTENDED",
+            "EXTENDED_MORE",
+            "EXTRA",
+            "MULTILINE",
+            "UNGREEDY",
+        ],
+    ),
+    ("log_disabled_statements", false, &["slave", "sp"]),
+    ("log_output", false, &["NONE", "FILE", "TABLE"]),
+    (
+        "log_slow_disabled_statements",
+        false,
+        &["admin", "call", "slave", "sp"],
+    ),
+    (
+        "log_slow_filter",
+        false,
+        &[
+            "admin",
+            "filesort",
+            "filesort_on_disk",
+            "filesort_priority_queue",
+            "full_join",
+            "full_scan",
+            "not_using_index",
+            "query_cache",
+            "query_cache_miss",
+            "tmp_table",
+            "tmp_table_on_disk",
+        ],
+    ),
+    (
+        "log_slow_verbosity",
+        false,
+        &[
+            "innodb",
+            "query_plan",
+            "explain",
+            "engine",
+            "warnings",
+            "full",
+        ],
+    ),
+    (
+        "myisam_recover_options",
+        false,
+        &["DEFAULT", "BACKUP", "FORCE", "QUICK", "BACKUP_ALL", "OFF"],
+    ),
+    (
+        "note_verbosity",
+        false,
+        &["basic", "unusable_keys", "explain"],
+    ),
+    (
+        "old_mode",
+        false,
+        &[
+            "NO_DUP_KEY_WARNINGS_WITH_IGNORE",
+            "NO_PROGRESS_INFO",
+            "ZERO_DATE_TIME_CAST",
+            "UTF8_IS_UTF8MB3",
+            "IGNORE_INDEX_ONLY_FOR_JOIN",
+            "COMPAT_5_1_CHECKSUM",
+            "NO_NULL_COLLATION_IDS",
+        ],
+    ),
+    (
+        "optimizer_adjust_secondary_key_costs",
+        false,
+        &[
+            "adjust_secondary_key_cost",
+            "disable_max_seek",
+            "disable_forced_index_in_group_by",
+            "fix_innodb_cardinality",
+            "fix_reuse_range_for_ref",
+            "fix_card_multiplier",
+            "fix_derived_table_read_cost",
+            "fix_order_by_index_choice",
+        ],
+    ),
+    (
+        "optimizer_switch",
+        true,
+        &[
+            "index_merge",
+            "index_merge_union",
+            "index_merge_sort_union",
+            "index_merge_intersection",
+            "index_merge_sort_intersection",
+            "engine_condition_pushdown",
+            "index_condition_pushdown",
+            "derived_merge",
+            "derived_with_keys",
+            "firstmatch",
+            "loosescan",
+            "materialization",
+            "in_to_exists",
+            "semijoin",
+            "partial_match_rowid_merge",
+            "partial_match_table_scan",
+            "subquery_cache",
+            "mrr",
+            "mrr_cost_based",
+            "mrr_sort_keys",
+            "outer_join_with_cache",
+            "semijoin_with_cache",
+            "join_cache_incremental",
+            "join_cache_hashed",
+            "join_cache_bka",
+            "optimize_join_buffer_size",
+            "table_elimination",
+            "extended_keys",
+            "exists_to_in",
+            "orderby_uses_equalities",
+            "condition_pushdown_for_derived",
+            "split_materialized",
+            "condition_pushdown_for_subquery",
+            "rowid_filter",
+            "condition_pushdown_from_having",
+            "not_null_range_scan",
+            "hash_join_cardinality",
+            "cset_narrowing",
+            "default",
+        ],
+    ),
+    ("optimizer_trace", true, &["enabled", "default"]),
+    (
+        "sql_mode",
+        false,
+        &[
+            "REAL_AS_FLOAT",
+            "PIPES_AS_CONCAT",
+            "ANSI_QUOTES",
+            "IGNORE_SPACE",
+            "IGNORE_BAD_TABLE_OPTIONS",
+            "ONLY_FULL_GROUP_BY",
+            "NO_UNSIGNED_SUBTRACTION",
+            "NO_DIR_IN_CREATE",
+            "POSTGRESQL",
+            "ORACLE",
+            "MSSQL",
+            "DB2",
+            "MAXDB",
+            "NO_KEY_OPTIONS",
+            "NO_TABLE_OPTIONS",
+            "NO_FIELD_OPTIONS",
+            "MYSQL323",
+            "MYSQL40",
+            "ANSI",
+            "NO_AUTO_VALUE_ON_ZERO",
+            "NO_BACKSLASH_ESCAPES",
+            "STRICT_TRANS_TABLES",
+            "STRICT_ALL_TABLES",
+            "NO_ZERO_IN_DATE",
+            "NO_ZERO_DATE",
+            "ALLOW_INVALID_DATES",
+            "ERROR_FOR_DIVISION_BY_ZERO",
+            "TRADITIONAL",
+            "NO_AUTO_CREATE_USER",
+            "HIGH_NOT_PRECEDENCE",
+            "NO_ENGINE_SUBSTITUTION",
+            "PAD_CHAR_TO_FULL_LENGTH",
+            "EMPTY_STRING_IS_NULL",
+            "SIMULTANEOUS_ASSIGNMENT",
+            "TIME_ROUND_FRACTIONAL",
+        ],
+    ),
+];
+
+/// The locales the server knows (`lc_messages`, `lc_time_names`), sorted bytewise.
+pub static LOCALES: &[&str] = &[
+    "ar_AE", "ar_BH", "ar_DZ", "ar_EG", "ar_IN", "ar_IQ", "ar_JO", "ar_KW", "ar_LB", "ar_LY",
+    "ar_MA", "ar_OM", "ar_QA", "ar_SA", "ar_SD", "ar_SY", "ar_TN", "ar_YE", "be_BY", "bg_BG",
+    "ca_ES", "cs_CZ", "da_DK", "de_AT", "de_BE", "de_CH", "de_DE", "de_LU", "el_GR", "en_AU",
+    "en_CA", "en_GB", "en_IN", "en_NZ", "en_PH", "en_US", "en_ZA", "en_ZW", "es_AR", "es_BO",
+    "es_CL", "es_CO", "es_CR", "es_DO", "es_EC", "es_ES", "es_GT", "es_HN", "es_MX", "es_NI",
+    "es_PA", "es_PE", "es_PR", "es_PY", "es_SV", "es_US", "es_UY", "es_VE", "et_EE", "eu_ES",
+    "fi_FI", "fo_FO", "fr_BE", "fr_CA", "fr_CH", "fr_FR", "fr_LU", "gl_ES", "gu_IN", "he_IL",
+    "hi_IN", "hr_HR", "hu_HU", "id_ID", "is_IS", "it_CH", "it_IT", "ja_JP", "ka_GE", "ko_KR",
+    "lt_LT", "lv_LV", "mk_MK", "mn_MN", "ms_MY", "nb_NO", "nl_BE", "nl_NL", "no_NO", "pl_PL",
+    "pt_BR", "pt_PT", "rm_CH", "ro_RO", "ru_RU", "ru_UA", "sk_SK", "sl_SI", "sq_AL", "sr_RS",
+    "sv_FI", "sv_SE", "ta_IN", "te_IN", "th_TH", "tr_TR", "uk_UA", "ur_PK", "vi_VN", "zh_CN",
+    "zh_HK", "zh_TW",
 ];

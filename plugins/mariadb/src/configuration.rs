@@ -2,11 +2,23 @@
 //! plus the rules across values the server refuses at start and the ones that depend on the
 //! flavor. Sizes are stored in bytes, the only form `SET GLOBAL` takes.
 
-use drover_driver_sdk::catalog::{Catalog, Checked, Kind, given, memory};
+use drover_driver_sdk::catalog::{Catalog, Checked, Kind, given, memory, plain, show};
 use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
 use drover_driver_sdk::prelude::*;
 
-use crate::{catalog_10_11, sql};
+use crate::{catalog_10_11, lifecycle, sql, values};
+
+/// The longest value my.cnf holds: the server reads option files in lines of at most 4095
+/// bytes and takes the rest of a longer one for another option.
+const MAX_OPTION_BYTES: usize = 3500;
+/// `max_session_mem_used` below this crashes the server at the first connection.
+const MIN_SESSION_MEMORY: f64 = 1048576.0;
+/// Replicas are seeded with a dump whose statements are up to 1 MiB long (mariadb-dump's
+/// default `net_buffer_length`), which a smaller `max_allowed_packet` refuses.
+const MIN_PACKET: f64 = 1048576.0;
+/// The page compression algorithms built into the server; the others need provider plugins,
+/// without which InnoDB does not start.
+const COMPRESSION: &[&str] = &["none", "zlib"];
 
 /// The catalog of a served MariaDB version.
 pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
@@ -22,7 +34,41 @@ pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
 pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
     let catalog = catalog(&request.datastore_version)?;
     let mut problems = Problems::new();
-    let checked = catalog.check(&request.settings, &mut problems);
+    // Names as the server reads them: a parameter users may not set is refused under every
+    // spelling, and the server's other spellings of one they may set are accepted.
+    let mut settings: Vec<Setting> = Vec::with_capacity(request.settings.len());
+    for setting in &request.settings {
+        // The catalog's own spelling of an excluded name is refused by the generic check.
+        let spelt_as_excluded = catalog.excluded_reason(&setting.name).is_some();
+        if let Some(reason) =
+            values::forbidden(catalog, &setting.name).filter(|_| !spelt_as_excluded)
+        {
+            problems.push(
+                setting.name.as_str(),
+                format!(
+                    "{} cannot be set in a configuration group: {reason}",
+                    setting.name
+                ),
+            );
+            continue;
+        }
+        let name = values::normalize(&setting.name);
+        settings.push(Setting {
+            name: if catalog.find(&name).is_some() {
+                name
+            } else {
+                setting.name.clone()
+            },
+            value: setting.value.clone(),
+        });
+    }
+    let checked = catalog.check(&settings, &mut problems);
+    for item in &checked {
+        if let Err(message) = check_value(item) {
+            problems.push(item.param.name, format!("{}: {message}", item.param.name));
+        }
+    }
+    check_collation(&checked, &mut problems);
     catalog.check_order(
         &checked,
         ("innodb_ft_min_token_size", "innodb_ft_max_token_size"),
@@ -86,6 +132,63 @@ pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> 
                 .map_err(|e| e.message())
         },
     )
+}
+
+/// The checks of one value beyond its type and range: free text in the syntax the server
+/// parses, values it takes but cannot start or run with, and what my.cnf can hold.
+fn check_value(item: &Checked) -> Result<(), String> {
+    let name = item.param.name;
+    if item.param.kind == Kind::Text {
+        let text = plain(&item.value);
+        if lifecycle::option_value(&text).len() > MAX_OPTION_BYTES {
+            return Err(format!(
+                "the value is longer than the {MAX_OPTION_BYTES} bytes an option file line holds"
+            ));
+        }
+        return values::check(name, &text).unwrap_or(Ok(()));
+    }
+    match name {
+        "max_session_mem_used" if item.number.is_some_and(|n| n < MIN_SESSION_MEMORY) => {
+            Err(format!(
+                "value {} is less than {MIN_SESSION_MEMORY} bytes (1M); smaller values crash the server",
+                show(&item.value)
+            ))
+        }
+        "max_allowed_packet" if item.number.is_some_and(|n| n < MIN_PACKET) => Err(format!(
+            "value {} is less than {MIN_PACKET} bytes (1M), the statements replicas are seeded with",
+            show(&item.value)
+        )),
+        "innodb_compression_algorithm"
+            if !COMPRESSION.contains(&plain(&item.value).to_ascii_lowercase().as_str()) =>
+        {
+            Err(format!(
+                "value {} needs a compression provider plugin, which the service does not load; use {}",
+                show(&item.value),
+                COMPRESSION.join(" or ")
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The server refuses to start with a collation of another character set than its own: the
+/// group's, or Drover's utf8mb4 when the group sets only a collation.
+fn check_collation(checked: &[Checked], problems: &mut Problems) {
+    let Some(collation) = given(checked, "collation_server") else {
+        return;
+    };
+    let character_set = given(checked, "character_set_server")
+        .map(|item| plain(&item.value))
+        .unwrap_or_else(|| "utf8mb4".into());
+    let name = plain(&collation.value);
+    if !values::collation_fits(&name, &character_set) {
+        problems.push(
+            "collation_server",
+            format!(
+                "collation_server: {name:?} is not a collation of the character set {character_set} (set character_set_server to its character set too)"
+            ),
+        );
+    }
 }
 
 /// An option-file value (`256M`, `ON`) as `SET GLOBAL` takes it: sizes in bytes.
@@ -206,6 +309,89 @@ mod tests {
             "{}",
             problems[6].1
         );
+    }
+
+    #[test]
+    fn values_the_server_cannot_start_with_are_refused() {
+        let problems = fields(
+            validate(&request(vec![
+                ("skip_grant_tables", Value::Text("ON".into())),
+                ("skip-grant-tables", Value::Boolean(true)),
+                ("loose-plugin-load-add", Value::Text("ha_spider.so".into())),
+                ("sql_mode", Value::Text("FOO".into())),
+                (
+                    "init_connect",
+                    Value::Text("SET @a = 1;\nSET @b = 2".into()),
+                ),
+                ("lc_time_names", Value::Text("xx_XX".into())),
+                ("collation_server", Value::Text("latin1_swedish_ci".into())),
+                ("max_session_mem_used", Value::Integer(8192)),
+                ("ft_boolean_syntax", Value::Text("abc".into())),
+                ("old_passwords", Value::Boolean(true)),
+                ("innodb_compression_algorithm", Value::Text("lz4".into())),
+                ("innodb_page_size", Value::Text("8K".into())),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "skip-grant-tables",
+                "loose-plugin-load-add",
+                "skip_grant_tables",
+                "init_connect",
+                "old_passwords",
+                "innodb_page_size",
+                "sql_mode",
+                "lc_time_names",
+                "max_session_mem_used",
+                "ft_boolean_syntax",
+                "innodb_compression_algorithm",
+                "collation_server",
+            ],
+            "{problems:?}"
+        );
+        for (field, message) in &problems {
+            assert!(message.contains(field.as_str()), "{field}: {message}");
+        }
+        assert!(
+            problems[0].1.contains("privilege checks"),
+            "{}",
+            problems[0].1
+        );
+        assert!(
+            problems[2].1.contains("privilege checks"),
+            "{}",
+            problems[2].1
+        );
+        assert!(problems[3].1.contains("line breaks"), "{}", problems[3].1);
+    }
+
+    #[test]
+    fn values_the_server_reads_back_are_accepted_in_its_spellings() {
+        let validated = validate(&request(vec![
+            (
+                "sql_mode",
+                Value::Text("NO_BACKSLASH_ESCAPES,ANSI_QUOTES".into()),
+            ),
+            ("max-connections", Value::Integer(90)),
+            (
+                "init_connect",
+                Value::Text(r#"SET @x = 'a\b' # "not a comment""#.into()),
+            ),
+            ("character_set_server", Value::Text("latin1".into())),
+            ("collation_server", Value::Text("latin1_bin".into())),
+            ("optimizer_switch", Value::Text("index_merge=off".into())),
+        ]))
+        .unwrap();
+        assert!(validated.settings.contains(&Setting {
+            name: "max_connections".into(),
+            value: Value::Integer(90)
+        }));
+        assert_eq!(validated.settings.len(), 6);
+        let long = "x".repeat(4000);
+        assert!(validate(&request(vec![("init_connect", Value::Text(long))])).is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Module map: `manifest`, `lifecycle` (my.cnf, init file, mariadb-install-db, health),
 //! `accounts` (databases, users, access, root), `replication` (GTID replicas, promote),
 //! `configuration` (the catalog generated from
-//! SYSTEM_VARIABLES, with `units`, and validation), `sql` (quoting and the mariadb client).
+//! SYSTEM_VARIABLES, with `units`, and validation; `values` parses option names and free text
+//! the way the server does), `sql` (quoting, the driver's pinned sessions, the mariadb client).
 
 mod accounts;
 mod catalog_10_11;
@@ -14,6 +15,7 @@ mod manifest;
 mod replication;
 mod sql;
 mod units;
+mod values;
 
 use drover_driver_sdk::accounts::{Credentials, UserUpdate};
 use drover_driver_sdk::configuration::{

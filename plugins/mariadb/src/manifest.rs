@@ -55,6 +55,11 @@ pub fn manifest() -> DriverManifest {
                 "mariadb-client",
                 "seeding replicas with a consistent copy of their source",
             ),
+            binary(
+                "mv",
+                "coreutils",
+                "moving a complete data directory into place",
+            ),
         ],
     }
 }

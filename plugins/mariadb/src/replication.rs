@@ -25,18 +25,27 @@ const SEED_FILE: &str = "seed.sql";
 const SNAPSHOT_DONE: &str = "snapshot.done";
 
 /// `replication.enable-source`: the replicator account, with what replication and a
-/// consistent dump need.
+/// consistent dump need. CONNECTION ADMIN keeps the limits a configuration group sets for
+/// users' connections (`max_user_connections`, `max_password_errors`, `init_connect`) from
+/// cutting replicas off; the password never expires, whatever `default_password_lifetime`.
 pub fn enable_source(node: &Node) -> DriverResult<SourceSetup> {
     let password = secrets::kept_password(node, SECRET_FILE)?;
     let account = sql::account(REPLICATOR, "%");
-    let password_sql = sql::literal(&password);
     sql::run(
         node,
         &format!(
-            "CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {password_sql};\n\
-             ALTER USER {account} IDENTIFIED BY {password_sql};\n\
-             GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, \
-             EVENT, TRIGGER ON *.* TO {account};"
+            "{}{}GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, \
+             EVENT, TRIGGER, CONNECTION ADMIN ON *.* TO {account};",
+            sql::with_password(
+                &format!("CREATE USER IF NOT EXISTS {account}"),
+                &password,
+                ""
+            ),
+            sql::with_password(
+                &format!("ALTER USER {account}"),
+                &password,
+                " PASSWORD EXPIRE NEVER"
+            ),
         ),
     )?;
     Ok(SourceSetup {
@@ -184,6 +193,10 @@ fn dump(node: &Node, path: &str, upstream: &Upstream) -> DriverResult<()> {
                 "--events",
                 "--triggers",
                 "--flush-privileges",
+                // The source's own limits, which a configuration group sets, do not apply to
+                // the dump: a year is the longest statement time the server takes.
+                "--max-statement-time=31536000",
+                "--default-character-set=utf8mb4",
                 &format!("--result-file={path}"),
             ]
             .iter()

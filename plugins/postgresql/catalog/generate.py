@@ -11,6 +11,8 @@ or an exclusion.
     excluded); dynamic values are applied with ALTER SYSTEM and pg_reload_conf();
   - description: `short_desc` and `extra_desc`.
 The parameters the service controls itself are in EXCLUDED below, with the reason a user sees.
+The time zone names of `pg_timezone_names` are listed too (TIMEZONES): `TimeZone` and
+`log_timezone` take only names the server can load, or it refuses its configuration file.
 
 Usage: generate.py [--dsn "host=127.0.0.1 user=postgres dbname=postgres"] [--out FILE]
 The output (src/catalog_15.rs for a 15.x server) is checked in.
@@ -42,8 +44,11 @@ EXCLUDED = {
     "config_file": LOCATIONS,
     "data_directory": LOCATIONS,
     "data_sync_retry": SAFETY,
+    "db_user_namespace": "it changes the name every login is looked up by; the service's own logins rely on it",
+    "default_transaction_read_only": "the service sets it to stop writes while it promotes a replica",
     "dynamic_library_path": LIBRARIES,
     "event_source": LOGGING,
+    "extension_destdir": LIBRARIES,
     "external_pid_file": LOCATIONS,
     "fsync": SAFETY,
     "full_page_writes": SAFETY,
@@ -67,6 +72,7 @@ EXCLUDED = {
     "logging_collector": LOGGING,
     "max_replication_slots": REPLICATION,
     "max_wal_senders": REPLICATION,
+    "output_plugin_libraries": LIBRARIES,
     "port": "the service allocates the node's port",
     "primary_conninfo": REPLICATION,
     "primary_slot_name": REPLICATION,
@@ -123,6 +129,15 @@ def settings(dsn):
     # Sorted here, bytewise: the catalog's lookups rely on Rust's order, not a collation.
     return sorted((dict(zip(COLUMNS, [v.strip("\n") for v in r])) for r in rows),
                   key=lambda row: row["name"].encode())
+
+
+def timezones(dsn):
+    """The time zone names the server knows (`TimeZone`, `log_timezone`), without the `posix/`
+    copies."""
+    query = "SELECT name FROM pg_timezone_names WHERE name NOT LIKE 'posix/%' ORDER BY name"
+    out = subprocess.run(["psql", dsn, "-X", "-A", "-t", "-c", query],
+                         capture_output=True, text=True, check=True).stdout
+    return sorted({line for line in out.splitlines() if line}, key=str.encode)
 
 
 def server_version(dsn):
@@ -224,9 +239,16 @@ def main():
     for name, reason in excluded:
         out += ["    Excluded {", f"        name: {rust_str(name)},", f"        reason: {rust_str(reason)},", "    },"]
     out += ["];", ""]
+    zones = timezones(args.dsn)
+    out += [
+        "/// The time zone names the server knows, sorted bytewise (`TimeZone`, `log_timezone`).",
+        "pub static TIMEZONES: &[&str] = &[",
+    ]
+    out += [f"    {rust_str(zone)}," for zone in zones]
+    out += ["];", ""]
     with open(out_path, "w") as f:
         f.write("\n".join(out))
-    print(f"{out_path}: {len(params)} parameters, {len(excluded)} excluded")
+    print(f"{out_path}: {len(params)} parameters, {len(excluded)} excluded, {len(zones)} time zones")
 
 
 if __name__ == "__main__":

@@ -294,7 +294,7 @@ fn user_rows(node: &Node, only: Option<&str>) -> DriverResult<Vec<String>> {
         "postgres",
         &format!(
             "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname NOT IN ('postgres', 'replicator', 'drover') \
-             AND rolname NOT LIKE 'pg\\_%'{filter} ORDER BY rolname;"
+             AND NOT starts_with(rolname, 'pg_'){filter} ORDER BY rolname;"
         ),
     )?;
     Ok(rows.into_iter().map(|row| row[0].clone()).collect())

@@ -1,11 +1,36 @@
 //! PostgreSQL configuration: the catalog generated from `pg_settings`, plus the rules across
 //! values that would keep the server from starting, and the ones that depend on the flavor.
 
-use drover_driver_sdk::catalog::{Catalog, Checked, given, memory};
+use drover_driver_sdk::catalog::{Catalog, Checked, Kind, given, memory, plain, show};
 use drover_driver_sdk::configuration::{ApplyOutcome, ApplyRequest, Validated, ValidationRequest};
 use drover_driver_sdk::prelude::*;
 
-use crate::{catalog_15, sql};
+use crate::{catalog_15, lifecycle, sql, values};
+
+/// Lines of postgresql.conf that are not parameters: they would make the server read files the
+/// service does not control.
+const DIRECTIVES: &[(&str, &str)] = &[
+    (
+        "include",
+        "the service renders the whole configuration file; it includes no other file",
+    ),
+    (
+        "include_dir",
+        "the service renders the whole configuration file; it includes no other file",
+    ),
+    (
+        "include_if_exists",
+        "the service renders the whole configuration file; it includes no other file",
+    ),
+];
+
+/// The deepest `max_stack_depth` the server takes, in kB: the stack limit of a node's processes
+/// (8 MB, the Linux default, which the nodes inherit) less the 512 kB PostgreSQL keeps in hand.
+const MAX_STACK_DEPTH_KB: f64 = 8192.0 - 512.0;
+/// The most server processes PostgreSQL can count (`MAX_BACKENDS`).
+const MAX_BACKENDS: f64 = 262_143.0;
+/// The WAL senders the driver configures.
+const WAL_SENDERS: f64 = 10.0;
 
 /// The catalog of a served PostgreSQL version.
 pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
@@ -21,7 +46,28 @@ pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
 pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
     let catalog = catalog(&request.datastore_version)?;
     let mut problems = Problems::new();
-    let checked = catalog.check(&request.settings, &mut problems);
+    let settings: Vec<&Setting> = request
+        .settings
+        .iter()
+        .filter(|setting| {
+            let directive = DIRECTIVES
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(setting.name.trim()));
+            if let Some((name, reason)) = directive {
+                problems.push(
+                    setting.name.as_str(),
+                    format!("{name} cannot be set in a configuration group: {reason}"),
+                );
+            }
+            directive.is_none()
+        })
+        .collect();
+    let checked = catalog.check(settings, &mut problems);
+    for item in &checked {
+        if let Err(message) = check_value(item) {
+            problems.push(item.param.name, format!("{}: {message}", item.param.name));
+        }
+    }
     check_across(catalog, &checked, &mut problems);
     if let Some(flavor) = &request.flavor {
         check_flavor(catalog, &checked, flavor, &mut problems);
@@ -45,39 +91,33 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
 }
 
 /// `configuration.apply`: the host has rewritten postgresql.conf with the new values. The
-/// server is first asked what it makes of the file (`pg_file_settings`), so a value it refuses
-/// changes nothing; then it reloads, and values that went away return to their defaults.
+/// server's own parser first reads the whole file as it would at its next start (`postgres -C`),
+/// so a value it refuses changes nothing and never stops the node later; then the server
+/// reloads, and values that went away return to their defaults. Should the reloaded server
+/// still report a value of the group it could not use (`pg_file_settings`), the previous file
+/// is put back and reloaded, and the apply fails naming the value.
 pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> {
     let catalog = catalog(&request.context.datastore_version)?;
     let changes = catalog.changes(&request.previous, &request.context.settings);
-    // "could not be applied" is how the file view marks a restart-only value that changed.
-    let refused = sql::run(
-        node,
-        "postgres",
-        "SELECT name, error FROM pg_file_settings \
-         WHERE error IS NOT NULL AND error <> 'setting could not be applied' ORDER BY seqno;",
-    )?;
-    if let Some(row) = refused.first() {
+    check_file(node, &request.context)?;
+    reload(node)?;
+    if let Some((name, error)) = refused_after_reload(node, &request.context.settings)? {
+        let previous = NodeContext {
+            settings: request.previous.clone(),
+            ..request.context.clone()
+        };
+        node.write_text("postgresql.conf", &lifecycle::render_conf(&previous), 0o600)?;
+        reload(node)?;
+        let shown = request
+            .context
+            .settings
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(&name))
+            .map(|s| format!(" = {}", show(&s.value)))
+            .unwrap_or_default();
         return Err(DriverError::failed(format!(
-            "the server refused {}: {}",
-            row.first().map(String::as_str).unwrap_or("a value"),
-            row.get(1).map(String::as_str).unwrap_or("")
+            "the server refused {name}{shown}: {error}"
         )));
-    }
-    let loaded = |node: &Node| -> DriverResult<String> {
-        Ok(sql::run(node, "postgres", "SELECT pg_conf_load_time();")?
-            .first()
-            .and_then(|row| row.first().cloned())
-            .unwrap_or_default())
-    };
-    let before = loaded(node)?;
-    sql::run(node, "postgres", "SELECT pg_reload_conf();")?;
-    // The postmaster rereads the file asynchronously; new sessions see the new values once
-    // its load time has moved.
-    for _ in 0..100 {
-        if loaded(node)? != before {
-            break;
-        }
     }
     Ok(ApplyOutcome {
         applied: changes
@@ -93,6 +133,130 @@ pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> 
     })
 }
 
+/// Has the server's parser read the node's configuration as a starting server would: every
+/// value through its check, restart-only ones included. Fails naming the value it refused.
+fn check_file(node: &Node, context: &NodeContext) -> DriverResult<()> {
+    let dir = &context.directory;
+    let data = format!("{dir}/data");
+    let config = format!("config_file={dir}/postgresql.conf");
+    let output = node.run(
+        &["postgres", "-D", &data, "-c", &config, "-C", "port"],
+        None,
+    )?;
+    if output.status == 0 {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    Err(DriverError::failed(refusal(&stderr, &context.settings)))
+}
+
+/// What the server said about a configuration file it refused, naming the group's value.
+pub fn refusal(stderr: &str, settings: &[Setting]) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| {
+            ["LOG:", "DETAIL:", "HINT:", "ERROR:", "FATAL:"]
+                .iter()
+                .find_map(|level| line.split_once(level).map(|(_, rest)| rest.trim()))
+        })
+        .filter(|text| !text.is_empty() && !text.starts_with("configuration file"))
+        .collect();
+    let named = lines.iter().find_map(|line| {
+        let (_, rest) = line.split_once("parameter \"")?;
+        let (name, _) = rest.split_once('"')?;
+        Some(name.to_string())
+    });
+    let setting = named
+        .as_deref()
+        .and_then(|name| settings.iter().find(|s| s.name.eq_ignore_ascii_case(name)));
+    let detail = if lines.is_empty() {
+        stderr.trim().to_string()
+    } else {
+        lines.join("; ")
+    };
+    match (setting, named) {
+        (Some(setting), _) => format!(
+            "the server refused {} = {}: {detail}",
+            setting.name,
+            show(&setting.value)
+        ),
+        (None, Some(name)) => format!("the server refused {name}: {detail}"),
+        (None, None) => format!("the server refused the configuration: {detail}"),
+    }
+}
+
+/// Reloads the configuration and waits until the postmaster has read it: new sessions see the
+/// new values once its load time has moved.
+fn reload(node: &Node) -> DriverResult<()> {
+    let loaded = |node: &Node| -> DriverResult<String> {
+        Ok(sql::run(node, "postgres", "SELECT pg_conf_load_time();")?
+            .first()
+            .and_then(|row| row.first().cloned())
+            .unwrap_or_default())
+    };
+    let before = loaded(node)?;
+    sql::run(node, "postgres", "SELECT pg_reload_conf();")?;
+    for _ in 0..100 {
+        if loaded(node)? != before {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A value of the group the reloaded server reports it could not use, with its error: a
+/// restart-only value that is waiting for the restart is fine (`pending_restart`), anything
+/// else the reload skipped is not.
+fn refused_after_reload(
+    node: &Node,
+    settings: &[Setting],
+) -> DriverResult<Option<(String, String)>> {
+    if settings.is_empty() {
+        return Ok(None);
+    }
+    let names = settings
+        .iter()
+        .map(|s| sql::literal(&s.name.to_ascii_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sql::run(
+        node,
+        "postgres",
+        &format!(
+            "SELECT f.name, f.error FROM pg_file_settings f \
+             LEFT JOIN pg_settings s ON lower(s.name) = lower(f.name) \
+             WHERE f.error IS NOT NULL AND lower(f.name) IN ({names}) \
+             AND NOT coalesce(s.context = 'postmaster' AND s.pending_restart, false) \
+             ORDER BY f.seqno;"
+        ),
+    )?;
+    Ok(rows.into_iter().next().map(|row| {
+        (
+            row.first().cloned().unwrap_or_default(),
+            row.get(1).cloned().unwrap_or_default(),
+        )
+    }))
+}
+
+/// The checks of one value beyond its type and range: free text in the syntax the server
+/// reads, and values the server takes but cannot start with.
+fn check_value(item: &Checked) -> Result<(), String> {
+    let name = item.param.name;
+    if item.param.kind == Kind::Text {
+        return values::check(name, &plain(&item.value)).unwrap_or(Ok(()));
+    }
+    match name {
+        "huge_pages" if plain(&item.value) == "on" => Err(
+            "value \"on\" stops the server from starting on a machine without huge pages reserved for it; use try".into(),
+        ),
+        "max_stack_depth" if item.number.is_some_and(|kb| kb > MAX_STACK_DEPTH_KB) => Err(format!(
+            "value {} is more than the {MAX_STACK_DEPTH_KB} kB the nodes' 8 MB stack limit allows",
+            show(&item.value)
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Pairs the server refuses at start.
 fn check_across(catalog: &Catalog, checked: &[Checked], problems: &mut Problems) {
     catalog.check_order(checked, ("min_wal_size", "max_wal_size"), false, problems);
@@ -102,6 +266,29 @@ fn check_across(catalog: &Catalog, checked: &[Checked], problems: &mut Problems)
         true,
         problems,
     );
+    // The postmaster refuses to start with more server processes than it can count.
+    let processes = [
+        "max_connections",
+        "autovacuum_max_workers",
+        "max_worker_processes",
+    ];
+    if let Some(blamed) = processes.iter().find_map(|name| given(checked, name)) {
+        let total: f64 = processes
+            .iter()
+            .filter_map(|name| catalog.effective(checked, name))
+            .sum::<f64>()
+            + WAL_SENDERS
+            + 1.0;
+        if total > MAX_BACKENDS {
+            problems.push(
+                blamed.param.name,
+                format!(
+                    "{}: max_connections, autovacuum_max_workers and max_worker_processes add up to more than the {MAX_BACKENDS} server processes PostgreSQL can run",
+                    blamed.param.name
+                ),
+            );
+        }
+    }
 }
 
 /// PostgreSQL takes about 2 MiB per allowed connection, which must fit beside
@@ -213,6 +400,99 @@ mod tests {
         );
         // 2GB is over max_wal_size's default of 1GB.
         assert!(problems[6].1.contains("max_wal_size"), "{}", problems[6].1);
+    }
+
+    #[test]
+    fn values_the_server_would_refuse_in_its_file_are_refused() {
+        let problems = fields(
+            validate(&request(vec![
+                ("search_path", Value::Text(r#""$user, public"#.into())),
+                ("application_name", Value::Text("two\nlines".into())),
+                ("TimeZone", Value::Text("Nowhere/City".into())),
+                ("DateStyle", Value::Text("ISO, Foo".into())),
+                ("lc_messages", Value::Text("xx_XX".into())),
+                ("huge_pages", Value::Text("on".into())),
+                ("max_stack_depth", Value::Text("8MB".into())),
+                ("include", Value::Text("/etc/passwd".into())),
+                ("hba_file", Value::Text("/tmp/hba".into())),
+                ("db_user_namespace", Value::Boolean(true)),
+                ("extension_destdir", Value::Text("/tmp".into())),
+                ("shared_preload_libraries", Value::Text("x".into())),
+                ("autovacuum_max_workers", Value::Integer(262_143)),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "include",
+                "application_name",
+                "hba_file",
+                "db_user_namespace",
+                "extension_destdir",
+                "shared_preload_libraries",
+                "search_path",
+                "TimeZone",
+                "DateStyle",
+                "lc_messages",
+                "huge_pages",
+                "max_stack_depth",
+                "autovacuum_max_workers",
+            ],
+            "{problems:?}"
+        );
+        for (field, message) in &problems {
+            assert!(message.contains(field.as_str()), "{field}: {message}");
+        }
+        assert!(
+            problems[0].1.contains("includes no other file"),
+            "{}",
+            problems[0].1
+        );
+        assert!(problems[1].1.contains("line breaks"), "{}", problems[1].1);
+        assert!(problems[6].1.contains("double quote"), "{}", problems[6].1);
+    }
+
+    #[test]
+    fn values_the_server_reads_back_are_accepted() {
+        let validated = validate(&request(vec![
+            (
+                "search_path",
+                Value::Text(r#""it's", public, "$user""#.into()),
+            ),
+            ("TimeZone", Value::Text("Europe/Paris".into())),
+            ("log_timezone", Value::Text("UTC".into())),
+            ("DateStyle", Value::Text("SQL, DMY".into())),
+            (
+                "application_name",
+                Value::Text(r"back\slash 'quoted'".into()),
+            ),
+            ("lc_monetary", Value::Text("C.UTF-8".into())),
+            ("huge_pages", Value::Text("try".into())),
+            ("max_stack_depth", Value::Text("4MB".into())),
+            ("standard_conforming_strings", Value::Boolean(false)),
+        ]))
+        .unwrap();
+        assert_eq!(validated.settings.len(), 9);
+    }
+
+    #[test]
+    fn a_refused_file_names_the_value() {
+        let settings = vec![Setting {
+            name: "search_path".into(),
+            value: Value::Text("\"abc".into()),
+        }];
+        let stderr = "2026-01-01 00:00:00.000 UTC [1] LOG:  invalid value for parameter \"search_path\": \"\"abc\"\n\
+                      2026-01-01 00:00:00.000 UTC [1] DETAIL:  List syntax is invalid.\n\
+                      2026-01-01 00:00:00.000 UTC [1] FATAL:  configuration file \"/n/postgresql.conf\" contains errors\n";
+        let message = refusal(stderr, &settings);
+        assert!(
+            message.starts_with("the server refused search_path = \"\"abc\": invalid value"),
+            "{message}"
+        );
+        assert!(message.contains("List syntax is invalid."), "{message}");
+        assert!(!message.contains("contains errors"), "{message}");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Module map: `manifest`, `lifecycle` (postgresql.conf, pg_hba.conf, initdb, health),
 //! `accounts` (databases, users, access, root), `replication` (streaming standbys, promote,
 //! rewind), `configuration` (the catalog generated from
-//! pg_settings, with `units`, and validation), `sql` (quoting and psql).
+//! pg_settings, with `units`, and validation; `values` checks free text the way the server does),
+//! `sql` (quoting, the driver's pinned sessions, and psql).
 
 mod accounts;
 mod catalog_15;
@@ -14,6 +15,7 @@ mod manifest;
 mod replication;
 mod sql;
 mod units;
+mod values;
 
 use drover_driver_sdk::accounts::{Credentials, UserUpdate};
 use drover_driver_sdk::configuration::{

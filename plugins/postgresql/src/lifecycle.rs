@@ -40,12 +40,12 @@ fn defaults(context: &NodeContext) -> Vec<(String, String)> {
         ("port".into(), context.address.port.to_string()),
         (
             "unix_socket_directories".into(),
-            sql::literal(&sql::socket_dir(dir)),
+            conf_string(&sql::socket_dir(dir)),
         ),
         ("unix_socket_permissions".into(), "0700".into()),
         (
             "hba_file".into(),
-            sql::literal(&format!("{dir}/pg_hba.conf")),
+            conf_string(&format!("{dir}/pg_hba.conf")),
         ),
         ("max_connections".into(), "100".into()),
         ("password_encryption".into(), "'scram-sha-256'".into()),
@@ -69,15 +69,35 @@ fn defaults(context: &NodeContext) -> Vec<(String, String)> {
     values
 }
 
-/// A value as postgresql.conf wants it: numbers and plain words as they are, anything else
-/// quoted.
-fn render_value(value: &Value) -> String {
+/// A string as postgresql.conf's parser reads it back: in single quotes, with quotes doubled and
+/// backslashes escaped (the parser reads `\x` as `x`, and `\b`, `\n`… as control characters).
+/// Values have no line breaks: the parser refuses them in a string, and validation refuses them.
+pub fn conf_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A value as postgresql.conf wants it: words and numbers that the parser reads as one token
+/// as they are (`on`, `replica`, `64MB`, `0.5`, `-1`), anything else as a quoted string (which
+/// every parameter type also accepts).
+pub fn render_value(value: &Value) -> String {
     let text = plain(value);
-    let bare = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_');
-    if bare { text } else { sql::literal(&text) }
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let word = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let unsigned = text.strip_prefix('-').unwrap_or(&text);
+    let split = unsigned
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(unsigned.len());
+    let (number, unit) = unsigned.split_at(split);
+    let integer = digits(number) && unit.chars().all(|c| c.is_ascii_alphabetic());
+    let real = unsigned
+        .split_once('.')
+        .is_some_and(|(whole, fraction)| digits(whole) && digits(fraction));
+    if word || integer || real {
+        text
+    } else {
+        conf_string(&text)
+    }
 }
 
 /// postgresql.conf: Drover's defaults, then the group's values (the last occurrence wins).
@@ -157,6 +177,10 @@ pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
     })
 }
 
+/// Where a data directory is made before it is moved into place as `data`: `data` exists only
+/// complete, so a step killed halfway (initdb, a base backup) is simply done again.
+pub const NEW_DATA: &str = "data.new";
+
 /// `lifecycle.initialize`: initdb, unless the data directory is already a cluster.
 pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
     if node
@@ -165,12 +189,13 @@ pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
     {
         return Ok(());
     }
-    // A half-made data directory from an interrupted attempt goes first.
+    // What an interrupted attempt left goes first.
     node.remove("data").map_err(DriverError::Failed)?;
+    node.remove(NEW_DATA).map_err(DriverError::Failed)?;
     if matches!(context.role, NodeRole::Replica(_)) {
         return crate::replication::seed(node, context);
     }
-    let data = format!("{}/data", context.directory);
+    let data = format!("{}/{NEW_DATA}", context.directory);
     node.run_ok(
         &[
             "initdb",
@@ -185,6 +210,16 @@ pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
             "--locale=C.UTF-8",
             "--data-checksums",
         ],
+        None,
+    )?;
+    install_data(node, context)
+}
+
+/// Moves a complete `data.new` into place as `data`.
+pub fn install_data(node: &Node, context: &NodeContext) -> DriverResult<()> {
+    let dir = &context.directory;
+    node.run_ok(
+        &["mv", &format!("{dir}/{NEW_DATA}"), &format!("{dir}/data")],
         None,
     )?;
     Ok(())
@@ -282,6 +317,63 @@ mod tests {
             "'''$user'', public'"
         );
         assert_eq!(render_value(&Value::Integer(200)), "200");
+        assert_eq!(render_value(&Value::Integer(-1)), "-1");
+        assert_eq!(render_value(&Value::Float(0.5)), "0.5");
         assert_eq!(render_value(&Value::Text("on".into())), "on");
+        assert_eq!(render_value(&Value::Text("64MB".into())), "64MB");
+        // What the parser would not read as one token is quoted: a sign before a word, dots
+        // and dashes in words, backslashes, the empty string.
+        assert_eq!(render_value(&Value::Text("-x".into())), "'-x'");
+        assert_eq!(render_value(&Value::Text("a.b-c".into())), "'a.b-c'");
+        assert_eq!(
+            render_value(&Value::Text(r"C:\dir\".into())),
+            r"'C:\\dir\\'"
+        );
+        assert_eq!(render_value(&Value::Text(String::new())), "''");
+    }
+
+    /// What postgresql.conf's parser (guc-file.l) reads from a quoted string: `''` is a quote,
+    /// `\` followed by a character that character (or a control character for b f n r t).
+    fn read_conf_string(text: &str) -> Option<String> {
+        let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next()? {
+                    'b' => out.push('\u{8}'),
+                    'f' => out.push('\u{c}'),
+                    'n' => out.push('\n'),
+                    'r' => out.push('\r'),
+                    't' => out.push('\t'),
+                    other => out.push(other),
+                },
+                // A lone quote would have ended the string early.
+                '\'' if chars.next()? == '\'' => out.push('\''),
+                '\'' => return None,
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn quoted_values_read_back_exactly() {
+        for text in [
+            r#""$user", public"#,
+            "it's",
+            r"back\slash",
+            r"trailing\",
+            r"\'",
+            r"bell\b and tab\t",
+            "100%",
+        ] {
+            let rendered = conf_string(text);
+            assert_eq!(
+                read_conf_string(&rendered).as_deref(),
+                Some(text),
+                "{rendered}"
+            );
+        }
     }
 }

@@ -69,7 +69,12 @@ pub fn seed(node: &Node, context: &NodeContext) -> DriverResult<()> {
             node.run_ok(&["mv", &format!("{snapshot}/data"), &data], None)?;
             Ok(())
         }
-        None => base_backup(node, &data, source),
+        // Into `data.new` first: a base backup killed halfway leaves no `data` behind.
+        None => {
+            let new = format!("{}/{}", context.directory, crate::lifecycle::NEW_DATA);
+            base_backup(node, &new, source)?;
+            crate::lifecycle::install_data(node, context)
+        }
     }
 }
 
@@ -114,7 +119,10 @@ fn base_backup(node: &Node, data: &str, source: &ReplicaSource) -> DriverResult<
             .map(|a| a.to_string())
             .collect(),
             stdin: None,
-            env: vec![("PGPASSWORD".into(), password.to_string())],
+            env: vec![
+                ("PGPASSWORD".into(), password.to_string()),
+                ("PGOPTIONS".into(), sql::pgoptions(sql::CLIENT_SESSION)),
+            ],
             timeout_ms: 600_000,
         })
         .map_err(DriverError::Failed)?;
@@ -129,29 +137,52 @@ fn base_backup(node: &Node, data: &str, source: &ReplicaSource) -> DriverResult<
     Ok(())
 }
 
-/// The connection a replica's WAL receiver (or pg_rewind) uses to reach the source in its
-/// context.
-fn conninfo(context: &NodeContext, database: Option<&str>) -> DriverResult<(String, Endpoint)> {
-    let NodeRole::Replica(source) = &context.role else {
-        return Err(DriverError::invalid(
-            "context.role",
-            "the node is not a replica",
-        ));
-    };
+/// A value in a libpq connection string: single quotes, with backslashes and quotes escaped.
+fn conninfo_value(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The connection a replica's WAL receiver uses to reach the source in its context, with the
+/// replication password (it is kept in the node's 0600 `postgresql.auto.conf`).
+fn conninfo(context: &NodeContext) -> DriverResult<(String, Endpoint)> {
+    let (info, password) = conninfo_without_password(context, None)?;
+    let source = source_of(context)?;
+    Ok((
+        format!("{info} password={}", conninfo_value(&password)),
+        source.address.clone(),
+    ))
+}
+
+/// The connection to the source for a command (pg_rewind), without the password, which the
+/// command gets in its environment: a command line is visible to every process on the machine.
+/// Also returns the password.
+fn conninfo_without_password(
+    context: &NodeContext,
+    database: Option<&str>,
+) -> DriverResult<(String, String)> {
+    let source = source_of(context)?;
     let (user, password) = source.info.split_once(':').unwrap_or((REPLICATOR, ""));
-    let value = |text: &str| format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"));
     let mut info = format!(
-        "host={} port={} user={} password={} application_name={}",
-        value(&source.address.host),
+        "host={} port={} user={} application_name={}",
+        conninfo_value(&source.address.host),
         source.address.port,
-        value(user),
-        value(password),
-        value(&context.node_id)
+        conninfo_value(user),
+        conninfo_value(&context.node_id)
     );
     if let Some(database) = database {
-        info.push_str(&format!(" dbname={}", value(database)));
+        info.push_str(&format!(" dbname={}", conninfo_value(database)));
     }
-    Ok((info, source.address.clone()))
+    Ok((info, password.to_string()))
+}
+
+fn source_of(context: &NodeContext) -> DriverResult<&ReplicaSource> {
+    match &context.role {
+        NodeRole::Replica(source) => Ok(source),
+        _ => Err(DriverError::invalid(
+            "context.role",
+            "the node is not a replica",
+        )),
+    }
 }
 
 /// Whether the node is a standby.
@@ -170,7 +201,7 @@ fn scalar(node: &Node, query: &str) -> DriverResult<String> {
 /// `replication.attach-replica`: a standby follows the source in its context (its WAL receiver
 /// restarts when `primary_conninfo` changes); ready once it streams from that source.
 pub fn attach_replica(node: &Node, context: &NodeContext) -> DriverResult<()> {
-    let (info, source) = conninfo(context, None)?;
+    let (info, source) = conninfo(context)?;
     let port = source.port;
     let following = scalar(
         node,
@@ -304,7 +335,7 @@ pub fn compare_positions(a: &str, b: &str) -> DriverResult<i8> {
 /// new source's part (any write the new source never received is discarded), and started as
 /// a standby of the new source.
 pub fn demote(node: &Node, context: &NodeContext, source: &Node) -> DriverResult<()> {
-    let (info, _) = conninfo(context, None)?;
+    let (info, _) = conninfo(context)?;
     let standby = node
         .exists("data/standby.signal")
         .map_err(DriverError::Failed)?;
@@ -316,7 +347,7 @@ pub fn demote(node: &Node, context: &NodeContext, source: &Node) -> DriverResult
         // next checkpoint; pg_rewind reads the timeline there, and before that checkpoint it
         // finds the histories the same and rewinds nothing, leaving this node past the fork.
         sql::run(source, "postgres", "CHECKPOINT;")?;
-        let (source_server, _) = conninfo(context, Some("postgres"))?;
+        let (source_server, password) = conninfo_without_password(context, Some("postgres"))?;
         let data = format!("{}/data", context.directory);
         let output = node
             .exec(&ExecRequest {
@@ -331,7 +362,10 @@ pub fn demote(node: &Node, context: &NodeContext, source: &Node) -> DriverResult
                 .map(|a| a.to_string())
                 .collect(),
                 stdin: None,
-                env: vec![],
+                env: vec![
+                    ("PGPASSWORD".into(), password),
+                    ("PGOPTIONS".into(), sql::pgoptions(sql::CLIENT_SESSION)),
+                ],
                 timeout_ms: 600_000,
             })
             .map_err(DriverError::Failed)?;
@@ -353,7 +387,10 @@ pub fn demote(node: &Node, context: &NodeContext, source: &Node) -> DriverResult
             })
             .map(|line| format!("{line}\n"))
             .collect();
-        kept.push_str(&format!("primary_conninfo = {}\n", sql::literal(&info)));
+        kept.push_str(&format!(
+            "primary_conninfo = {}\n",
+            crate::lifecycle::conf_string(&info)
+        ));
         node.write_text("data/postgresql.auto.conf", &kept, 0o600)?;
         node.write_text("data/standby.signal", "", 0o600)?;
     }
@@ -417,5 +454,47 @@ mod tests {
         assert_eq!(compare_positions("A/1", "a/1").unwrap(), 0);
         assert!(compare_positions("3000148", "0/1").is_err());
         assert!(compare_positions("0/xyz", "0/1").is_err());
+    }
+
+    fn replica(info: &str) -> NodeContext {
+        NodeContext {
+            datastore_version: "15".into(),
+            node_id: "replica-1".into(),
+            serial: 2,
+            directory: "/s/nodes/n2".into(),
+            address: Endpoint {
+                host: "127.0.0.1".into(),
+                port: 21002,
+            },
+            flavor: drover_driver_sdk::Flavor {
+                id: "2".into(),
+                name: "small".into(),
+                ram_mb: 512,
+                vcpus: 1,
+            },
+            volume_gb: 1,
+            settings: vec![],
+            role: NodeRole::Replica(ReplicaSource {
+                node_id: "source".into(),
+                address: Endpoint {
+                    host: "127.0.0.1".into(),
+                    port: 21001,
+                },
+                info: info.into(),
+                snapshot: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_rewind_connection_string_has_no_password() {
+        let context = replica("drover_replicator:s3cret'\\x");
+        let (info, password) = conninfo_without_password(&context, Some("postgres")).unwrap();
+        assert!(!info.contains("s3cret"), "{info}");
+        assert_eq!(password, "s3cret'\\x");
+        assert!(info.contains("port=21001") && info.contains("dbname='postgres'"));
+        // The WAL receiver's connection (kept in a 0600 file) has it, quoted for libpq.
+        let (full, _) = conninfo(&context).unwrap();
+        assert!(full.ends_with(" password='s3cret\\'\\\\x'"), "{full}");
     }
 }

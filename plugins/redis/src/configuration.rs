@@ -17,10 +17,45 @@ pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
     }
 }
 
+/// Directives of redis.conf that are not parameters (`CONFIG GET` does not show them, so the
+/// catalog does not list them), with the reason a user is given.
+const DIRECTIVES: &[(&str, &str)] = &[
+    (
+        "include",
+        "the service renders the whole configuration file; it includes no other file",
+    ),
+    (
+        "loadmodule",
+        "loading modules would run arbitrary code on the node",
+    ),
+    (
+        "rename-command",
+        "the service's own commands depend on their names",
+    ),
+    ("sentinel", "the service does not run Redis Sentinel"),
+    ("user", "ACL users are managed through the users API"),
+];
+
 /// `configuration.validate`: every problem with every value, or the values to store.
 pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
     let catalog = catalog(&request.datastore_version)?;
     let mut problems = Problems::new();
+    let directive = |s: &Setting| {
+        DIRECTIVES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s.name.trim()))
+    };
+    for setting in &request.settings {
+        if let Some((_, reason)) = directive(setting) {
+            problems.push(
+                setting.name.as_str(),
+                format!(
+                    "{} cannot be set in a configuration group: {reason}",
+                    setting.name
+                ),
+            );
+        }
+    }
     // maxmemory-clients also takes a percentage of maxmemory, which the generic size check
     // does not know; it is checked here and kept out of the generic pass.
     let is_percent = |s: &Setting| {
@@ -28,7 +63,10 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
             && matches!(&s.value, Value::Text(t) if t.trim().ends_with('%'))
     };
     let checked = catalog.check(
-        request.settings.iter().filter(|s| !is_percent(s)),
+        request
+            .settings
+            .iter()
+            .filter(|s| !is_percent(s) && directive(s).is_none()),
         &mut problems,
     );
 
@@ -285,6 +323,60 @@ mod tests {
             problems[6].1.contains("pairs of <seconds> <changes>"),
             "{}",
             problems[6].1
+        );
+    }
+
+    #[test]
+    fn what_would_load_code_or_move_files_is_refused_with_a_reason() {
+        let problems = fields(
+            validate(&request(vec![
+                ("loadmodule", Value::Text("/tmp/evil.so".into())),
+                ("include", Value::Text("/etc/redis/other.conf".into())),
+                ("Rename-Command", Value::Text("CONFIG \"\"".into())),
+                ("dir", Value::Text("/tmp".into())),
+                ("DBFILENAME", Value::Text("x.rdb".into())),
+                ("enable-module-command", Value::Text("yes".into())),
+                ("enable-protected-configs", Value::Text("yes".into())),
+                ("requirepass", Value::Text("x".into())),
+                ("masterauth", Value::Text("x".into())),
+                ("aclfile", Value::Text("/tmp/acl".into())),
+                ("unixsocket", Value::Text("/tmp/s".into())),
+                ("ignore-warnings", Value::Text("a\nb".into())),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "loadmodule",
+                "include",
+                "Rename-Command",
+                "dir",
+                "DBFILENAME",
+                "enable-module-command",
+                "enable-protected-configs",
+                "requirepass",
+                "masterauth",
+                "aclfile",
+                "unixsocket",
+                "ignore-warnings",
+            ],
+            "{problems:?}"
+        );
+        assert!(
+            problems[0].1.contains("arbitrary code"),
+            "{}",
+            problems[0].1
+        );
+        assert!(problems[11].1.contains("line breaks"), "{}", problems[11].1);
+        // A quote is a character like any other once it is quoted in the file.
+        assert!(
+            validate(&request(vec![(
+                "ignore-warnings",
+                Value::Text("'x".into())
+            )]))
+            .is_ok()
         );
     }
 

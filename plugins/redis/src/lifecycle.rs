@@ -46,16 +46,30 @@ pub(crate) fn defaults(context: &NodeContext) -> Vec<(String, String)> {
     ]
 }
 
-/// A value as redis.conf wants it: multi-word values as they are, others quoted when needed.
+/// A value as redis.conf's parser (`sdssplitargs`, the one redis-cli uses) reads it back as
+/// one argument: plain words as they are, anything else in double quotes with every byte that
+/// is not a letter or digit as `\xHH` (an unbalanced `'` or `"` in a bare word would make the
+/// server refuse the whole file). Multi-word values are several arguments, each quoted so.
 fn render_value(name: &str, value: &str) -> String {
-    if value.is_empty() {
-        "\"\"".into()
-    } else if MULTI_WORD.contains(&name)
-        || !value.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\' || c == '#')
-    {
-        value.into()
+    if MULTI_WORD.contains(&name) && !value.trim().is_empty() {
+        return value
+            .split_whitespace()
+            .map(render_word)
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    render_word(value)
+}
+
+fn render_word(word: &str) -> String {
+    let bare = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/,%*@+".contains(c));
+    if bare {
+        word.to_string()
     } else {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+        crate::admin::quote(word)
     }
 }
 
@@ -242,6 +256,19 @@ mod tests {
             ),
             "{conf}"
         );
+    }
+
+    #[test]
+    fn values_are_rendered_the_way_redis_reads_them_back() {
+        assert_eq!(render_value("ignore-warnings", "'x"), "\"\\x27x\"");
+        assert_eq!(
+            render_value("ignore-warnings", "ARM64-COW-BUG"),
+            "ARM64-COW-BUG"
+        );
+        assert_eq!(render_value("notify-keyspace-events", ""), "\"\"");
+        assert_eq!(render_value("notify-keyspace-events", "Ex$"), "\"Ex\\x24\"");
+        assert_eq!(render_value("save", "3600 1  300 100"), "3600 1 300 100");
+        assert_eq!(render_value("masterauth", "p w\"d"), "\"p\\x20w\\x22d\"");
     }
 
     #[test]

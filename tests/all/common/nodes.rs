@@ -32,7 +32,7 @@ pub fn wait_status(
             if status == "ERROR" && want != "ERROR" {
                 panic!(
                     "instance {id} went to ERROR waiting for {want}: {last}\n--- server log ---\n{}",
-                    tail(&server.log_text(), 400)
+                    tail(&server.log_text(), 200)
                 );
             }
         }
@@ -40,7 +40,7 @@ pub fn wait_status(
     }
     panic!(
         "instance {id} did not reach {want} within {timeout:?}; last: {last}\n--- server log ---\n{}",
-        tail(&server.log_text(), 400)
+        tail(&server.log_text(), 200)
     );
 }
 
@@ -56,7 +56,7 @@ pub fn wait_gone(server: &Server, client: &Client, id: &str, timeout: Duration) 
     }
     panic!(
         "instance {id} was not deleted within {timeout:?}\n--- server log ---\n{}",
-        tail(&server.log_text(), 400)
+        tail(&server.log_text(), 200)
     );
 }
 
@@ -250,5 +250,77 @@ pub fn node_servers(dir: &Path) -> Vec<u32> {
     processes_of_uid(uid)
         .into_iter()
         .filter(|pid| parent(*pid).and_then(uid_of) != Some(uid))
+        .collect()
+}
+
+/// Creates an instance (flavor 2, a 1 GiB volume) with `extra` merged into the request, and
+/// returns its id.
+#[track_caller]
+pub fn create_instance(
+    client: &Client,
+    name: &str,
+    datastore: &str,
+    version: &str,
+    extra: Value,
+) -> String {
+    let mut instance = serde_json::json!({"name": name, "flavorRef": 2, "volume": {"size": 1},
+        "datastore": {"type": datastore, "version": version}});
+    for (key, value) in extra.as_object().expect("extra is an object") {
+        instance[key] = value.clone();
+    }
+    client
+        .post("instances", serde_json::json!({ "instance": instance }))
+        .expect(200)["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The request fields for a user `app` with `password`, and a database `appdb` it may use
+/// where the datastore has databases.
+pub fn app_user(datastore: &str, password: &str) -> Value {
+    if datastore == "redis" {
+        serde_json::json!({"users": [{"name": "app", "password": password}]})
+    } else {
+        serde_json::json!({"databases": [{"name": "appdb"}],
+            "users": [{"name": "app", "password": password, "databases": [{"name": "appdb"}]}]})
+    }
+}
+
+/// Kills an instance's server behind Drover's back and waits until the health pass shows it
+/// SHUTDOWN.
+pub fn kill_server_behind_drovers_back(server: &Server, client: &Client, id: &str) {
+    let instance = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
+    let dir = node_dir(server, port(&instance));
+    for pid in server_processes(&dir) {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    wait_status(server, client, id, "SHUTDOWN", Duration::from_secs(60));
+}
+
+/// A live process's start time (clock ticks since boot), which tells it from a later process
+/// with the same pid; `None` for a zombie or a process that is gone.
+pub fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    (fields.first() != Some(&"Z")).then(|| fields.get(19).map(|s| s.to_string()))?
+}
+
+/// These very processes (pid and start time), to ask later whether they still run.
+pub fn those_processes(pids: Vec<u32>) -> Vec<(u32, String)> {
+    pids.into_iter()
+        .filter_map(|pid| Some((pid, start_time(pid)?)))
+        .collect()
+}
+
+/// Those of `processes` that still run.
+pub fn still_running(processes: &[(u32, String)]) -> Vec<u32> {
+    processes
+        .iter()
+        .filter(|(pid, started)| start_time(*pid).as_ref() == Some(started))
+        .map(|(pid, _)| *pid)
         .collect()
 }
