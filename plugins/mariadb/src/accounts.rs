@@ -282,10 +282,11 @@ pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
                 )));
             }
         } else {
+            // IF NOT EXISTS: the same create a killed host had sent may still commit first.
             sql::run(
                 node,
                 &sql::with_password(
-                    &format!("CREATE USER {}", account(&user.name, &host)),
+                    &format!("CREATE USER IF NOT EXISTS {}", account(&user.name, &host)),
                     &password,
                     "",
                 ),

@@ -182,13 +182,36 @@ pub fn create_databases(node: &Node, databases: Vec<Database>) -> DriverResult<(
         if let Some(collation) = &database.collation {
             statement.push_str(&format!(" LC_COLLATE {0} LC_CTYPE {0}", literal(collation)));
         }
-        statement.push_str(&format!(
-            ";\nREVOKE ALL ON DATABASE {} FROM PUBLIC;\n",
-            ident(&database.name)
-        ));
-        sql::run(node, "postgres", &statement)?;
+        statement.push(';');
+        unless_created_meanwhile(sql::run(node, "postgres", &statement), || {
+            database_exists(node, &database.name)
+        })?;
+        sql::run(
+            node,
+            "postgres",
+            &format!(
+                "REVOKE ALL ON DATABASE {} FROM PUBLIC;",
+                ident(&database.name)
+            ),
+        )?;
     }
     Ok(())
+}
+
+/// A create that failed because the object appeared after it was looked for counts as done:
+/// a statement a killed host had sent still runs in the server (killing its client does not
+/// stop it) and commits while the retried step creates the same object.
+fn unless_created_meanwhile<T>(
+    created: DriverResult<T>,
+    exists: impl FnOnce() -> DriverResult<bool>,
+) -> DriverResult<()> {
+    match created {
+        Ok(_) => Ok(()),
+        Err(error) => match exists() {
+            Ok(true) => Ok(()),
+            _ => Err(error),
+        },
+    }
 }
 
 /// `accounts.list-databases`.
@@ -254,7 +277,7 @@ pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
     for user in validate_users(users)? {
         if !role_exists(node, &user.name)? {
             let password = user.password.as_deref().unwrap_or_default();
-            sql::run(
+            let created = sql::run(
                 node,
                 "postgres",
                 &format!(
@@ -262,7 +285,8 @@ pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
                     ident(&user.name),
                     literal(password)
                 ),
-            )?;
+            );
+            unless_created_meanwhile(created, || role_exists(node, &user.name))?;
         }
         for database in &user.databases {
             grant(node, &user.name, database)?;
