@@ -10,25 +10,33 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use drover_host::backend::{NodeInfo, ProcessBackend};
 use drover_host::runtime::{NodeCommand, NodeOps};
 
+/// A node on a backend with `ports` node ports (one Landlock rule each).
+fn node(
+    tokio: &tokio::runtime::Runtime,
+    state: &std::path::Path,
+    ports: u16,
+) -> std::sync::Arc<drover_host::backend::ProcessNode> {
+    let mut config = drover_host::config::Config::load(None)
+        .unwrap()
+        .backend_config(state);
+    config.port_range = (20000, 20000 + ports - 1);
+    let backend = ProcessBackend::new(config).unwrap();
+    let node = backend.node(&NodeInfo {
+        id: format!("bench-{ports}"),
+        directory: "n1".into(),
+        port: 20000,
+        memory_mb: 512,
+    });
+    tokio.block_on(node.create()).unwrap();
+    node
+}
+
 fn bench(c: &mut Criterion) {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let config = drover_host::config::Config::load(None)
-        .unwrap()
-        .backend_config(state.path());
-    let ports = config.port_range;
-    let backend = ProcessBackend::new(config).unwrap();
-    let node = backend.node(&NodeInfo {
-        id: "bench".into(),
-        directory: "n1".into(),
-        port: ports.0,
-        memory_mb: 512,
-    });
-    tokio.block_on(node.create()).unwrap();
     let command = || NodeCommand {
         argv: vec!["true".into()],
         stdin: None,
@@ -36,22 +44,27 @@ fn bench(c: &mut Criterion) {
         timeout: Some(Duration::from_secs(10)),
     };
     let mut group = c.benchmark_group("process start");
-    group.bench_function("confined command on a node", |b| {
-        b.iter(|| {
-            let output = tokio.block_on(node.exec(command())).unwrap();
-            assert_eq!(output.status, 0);
-        })
-    });
+    // The default range, and the range of 12,768 ports the defaults had before.
+    for ports in [2048u16, 12768] {
+        let state = tempfile::tempdir().unwrap();
+        let node = node(&tokio, state.path(), ports);
+        group.bench_function(format!("confined command, {ports} node ports"), |b| {
+            b.iter(|| {
+                let output = tokio.block_on(node.exec(command())).unwrap();
+                assert_eq!(output.status, 0);
+            })
+        });
+        tokio.block_on(node.destroy()).unwrap();
+    }
     group.bench_function("the same program spawned directly", |b| {
         b.iter(|| {
             let status = tokio
-                .block_on(tokio::process::Command::new("/usr/bin/true").status())
+                .block_on(async { tokio::process::Command::new("/usr/bin/true").status().await })
                 .unwrap();
             assert!(status.success());
         })
     });
     group.finish();
-    tokio.block_on(node.destroy()).unwrap();
 }
 
 criterion_group!(benches, bench);

@@ -217,6 +217,31 @@ fn a_tenant_with_root_on_its_nodes_reaches_nothing_of_another_tenant_nor_the_hos
     .collect();
     assert_eq!(uids.len(), 6, "six nodes, six users: {uids:?}");
     assert!(!uids.contains(&0));
+    // Each server is in its node's memory and pids groups, limited to its flavor's 512 MiB.
+    for node in [&a.redis, &a.postgresql, &a.mariadb] {
+        let uid = node_uid(&node.dir);
+        let pid = node_servers(&node.dir)[0];
+        let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        for controller in ["memory", "pids"] {
+            let line = groups
+                .lines()
+                .find(|l| l.split(':').nth(1) == Some(controller))
+                .unwrap_or_else(|| panic!("no {controller} line in {groups}"));
+            assert!(
+                line.ends_with(&format!("/drover-{uid}")),
+                "server {pid} is not in its node's {controller} group: {line}"
+            );
+        }
+        let instance =
+            a_client.get(&format!("instances/{}", node.id)).expect(200)["instance"].clone();
+        assert_eq!(instance["isolation"]["limits"], "cgroup", "{instance}");
+        assert_eq!(instance["isolation"]["memory_mb"], 512, "{instance}");
+        assert_eq!(
+            instance["isolation"]["user"],
+            format!("drover-{uid}"),
+            "{instance}"
+        );
+    }
 
     // B takes root on each of its own instances, as the default policy allows.
     let (_, b_pg_root) = root(&b_client, &b.postgresql.id);
@@ -677,7 +702,7 @@ fn without_root_nodes_run_as_the_service_user_confined_by_landlock() {
     );
     // The server runs as the service's user, with no new privileges and its rlimits.
     let dir = node_dir(&server, port);
-    let pids = crate::common::nodes::server_processes(&dir);
+    let pids = crate::common::nodes::servers_working_in(&dir);
     assert_eq!(pids.len(), 1, "{pids:?}");
     let status = std::fs::read_to_string(format!("/proc/{}/status", pids[0])).unwrap();
     assert!(
@@ -695,5 +720,5 @@ fn without_root_nodes_run_as_the_service_user_confined_by_landlock() {
     assert!(!address_space.contains("unlimited"), "{limits}");
     client.delete(&format!("instances/{id}")).expect(202);
     wait_gone(&server, &client, &id, BUILD);
-    assert!(crate::common::nodes::server_processes(&dir).is_empty());
+    assert!(crate::common::nodes::servers_working_in(&dir).is_empty());
 }

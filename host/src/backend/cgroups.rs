@@ -9,7 +9,6 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 /// Where the host may create node groups, if it can.
@@ -144,25 +143,15 @@ impl NodeCgroup {
         ))
     }
 
-    /// Descriptors of the groups' `cgroup.procs`, which a child writes `0` to in order to join
-    /// them before it gives up root.
-    pub fn procs_files(&self) -> Result<[OwnedFd; 2], String> {
-        let open = |dir: &Path| {
-            fs::OpenOptions::new()
-                .write(true)
-                .open(dir.join("cgroup.procs"))
-                .map(OwnedFd::from)
-                .map_err(|e| format!("{}: {e}", dir.display()))
-        };
-        Ok([open(&self.memory)?, open(&self.pids)?])
-    }
-
-    /// The processes in the node's groups.
+    /// The processes in the node's groups, but the host (whose spawning thread for the node is
+    /// in them).
     pub fn processes(&self) -> Vec<u32> {
+        let host = std::process::id();
         fs::read_to_string(self.pids.join("cgroup.procs"))
             .unwrap_or_default()
             .lines()
             .filter_map(|l| l.trim().parse().ok())
+            .filter(|pid| *pid != host)
             .collect()
     }
 
@@ -181,13 +170,22 @@ impl NodeCgroup {
         })
     }
 
-    /// Removes the groups (they must be empty).
+    /// Removes the groups (they must be empty). A task that has just exited (the node's anchor
+    /// thread, a killed process) leaves its groups a moment after it is gone: a busy group is
+    /// tried again for a while.
     pub fn remove(&self) -> Result<(), String> {
         for dir in [&self.memory, &self.pids] {
-            match fs::remove_dir(dir) {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => return Err(format!("removing {}: {error}", dir.display())),
+            let mut tries = 0;
+            loop {
+                match fs::remove_dir(dir) {
+                    Ok(()) => break,
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => break,
+                    Err(error) if error.raw_os_error() == Some(libc::EBUSY) && tries < 200 => {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    Err(error) => return Err(format!("removing {}: {error}", dir.display())),
+                }
             }
         }
         Ok(())

@@ -17,7 +17,7 @@ pub async fn run(node: &ProcessNode, command: NodeCommand) -> Result<CommandOutp
         .ok_or("a command needs a program")?;
     let path = node.backend.resolve(program)?;
     let service = node.service().unwrap_or_default();
-    let mut process = node.command(&path, args, &command.env, &service)?;
+    let (mut process, view) = node.command(&path, args, &command.env, &service).await?;
     process
         .kill_on_drop(true)
         .stdin(if command.stdin.is_some() {
@@ -27,7 +27,10 @@ pub async fn run(node: &ProcessNode, command: NodeCommand) -> Result<CommandOutp
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = process.spawn().map_err(|e| format!("{program}: {e}"))?;
+    let mut child = view
+        .spawn(process)
+        .await
+        .map_err(|e| format!("{program}: {e}"))?;
     let pid = child.id();
     let cap = node.backend.config.output_cap;
     let timeout = command.timeout.unwrap_or(node.backend.config.exec_timeout);

@@ -114,6 +114,18 @@ impl Identities {
         ))
     }
 
+    /// The identity the claims give `node_dir`, if any.
+    pub fn held_by(&self, node_dir: &Path) -> Option<Identity> {
+        fs::read_dir(&self.claims)
+            .ok()?
+            .flatten()
+            .find_map(|entry| {
+                let uid: u32 = entry.file_name().to_str()?.parse().ok()?;
+                (self.holder(uid).as_deref() == Some(node_dir))
+                    .then_some(Identity { uid, gid: uid })
+            })
+    }
+
     /// Gives a node's identity back, once its directory is gone.
     pub fn release(&self, identity: Identity, node_dir: &Path) -> Result<(), String> {
         let _lock = self.lock()?;
@@ -133,7 +145,7 @@ impl Identities {
     fn write_claim(&self, uid: u32, node_dir: &Path) -> Result<(), String> {
         let mut line = node_dir.as_os_str().as_encoded_bytes().to_vec();
         line.push(b'\n');
-        super::write_private(&self.claim_file(uid), &line)
+        super::write_private(&self.claim_file(uid), &line, super::Durability::Machine)
             .map_err(|e| format!("claiming uid {uid}: {e}"))
     }
 

@@ -1,14 +1,15 @@
 //! The few Landlock calls node confinement needs, as raw system calls.
 //!
-//! Written out rather than taken from the `landlock` crate because the file-system layer is
-//! built inside the forked child, after the node's private mounts exist and before `exec`: only
-//! async-signal-safe code may run there, so nothing may allocate. The crate builds rulesets in
-//! `Vec`s and `String`s. The structures and constants are the kernel's
+//! Written out rather than taken from the `landlock` crate: a node's ruleset is built once, from
+//! paths as the node sees them (by the node's anchor thread, inside its root: its private `/tmp`
+//! exists nowhere else), kept as a descriptor, and enforced by every process the node starts in
+//! the forked child, where nothing may allocate. The crate's ruleset is consumed by the one
+//! thread that restricts itself with it. The structures and constants are the kernel's
 //! (`include/uapi/linux/landlock.h`); which rights exist depends on the ABI version the kernel
 //! reports, and only those are handled, so an older kernel still confines what it can.
 
 use std::ffi::CStr;
-use std::os::fd::RawFd;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 /// `LANDLOCK_ACCESS_FS_*` (those this module names; ABI 1 has bits 0 to 12).
 pub mod fs {
@@ -212,9 +213,13 @@ impl Ruleset {
         if result < 0 { Err(errno()) } else { Ok(()) }
     }
 
-    /// Restricts the calling thread (in a child: the process) to this ruleset.
-    pub fn restrict_self(&self) -> Result<(), i32> {
-        restrict_self(self.fd)
+    /// The descriptor, kept open beyond this value (a node's ruleset, which each of its
+    /// processes restricts itself with).
+    pub fn into_fd(self) -> OwnedFd {
+        let fd = self.fd;
+        std::mem::forget(self);
+        // SAFETY: this value owned the descriptor and gives it up.
+        unsafe { OwnedFd::from_raw_fd(fd) }
     }
 }
 

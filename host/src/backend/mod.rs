@@ -12,6 +12,7 @@
 //!
 //! Must not import: http, service, orchestrator, store.
 
+mod anchor;
 mod cgroups;
 mod exec;
 mod identity;
@@ -39,7 +40,7 @@ pub use supervise::ProcessState;
 
 use cgroups::NodeCgroup;
 use nodedir::{NodeDir, Owner};
-use sandbox::{Sandbox, Spawn};
+use sandbox::{Sandbox, Spawn, View, ViewSpec};
 
 /// Where the backend looks for programs not listed in the configuration.
 const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -81,8 +82,17 @@ pub struct ProcessBackend {
     supervision_dir: PathBuf,
     sandbox: Sandbox,
     identities: Option<identity::Identities>,
-    /// Nodes this process has recovered (see [`ProcessNode::recover`]).
-    recovered: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
+    /// What this host process holds for each node it has touched.
+    held: Mutex<HashMap<String, Arc<Held>>>,
+}
+
+/// What a host process holds for a node while it runs, shared by every handle on the node.
+#[derive(Default)]
+struct Held {
+    /// Done once the node is recovered (see `supervise`).
+    recovered: tokio::sync::OnceCell<()>,
+    /// Its view: its anchor thread (cgroups, namespace) and ruleset.
+    view: tokio::sync::Mutex<Option<Arc<View>>>,
 }
 
 /// What the backend knows about a node.
@@ -163,9 +173,19 @@ pub struct Isolation {
     pub max_processes: Option<u64>,
 }
 
+/// How much a host file must survive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// Flushed to disk before it replaces the old one: it must survive the machine's crash.
+    Machine,
+    /// Only the process's crash matters: what is lost with the machine is rebuilt (a server
+    /// whose record is lost is an unknown process of its node, killed and started again).
+    Process,
+}
+
 /// Writes a file only the host may read (mode 0600) atomically: a temporary file beside it,
 /// renamed over it. For the host's own directories, which no node can reach.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+fn write_private(path: &Path, contents: &[u8], durability: Durability) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -178,7 +198,10 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .open(&temporary)
         .and_then(|mut file| {
             file.write_all(contents)?;
-            file.sync_all()
+            if durability == Durability::Machine {
+                file.sync_all()?;
+            }
+            Ok(())
         })
         .and_then(|()| fs::rename(&temporary, path))
 }
@@ -195,7 +218,19 @@ impl ProcessBackend {
     pub fn new(config: BackendConfig) -> anyhow::Result<Arc<ProcessBackend>> {
         let nodes_dir = private_dir(&config.nodes_dir)?;
         let supervision_dir = private_dir(&config.supervision_dir)?;
-        let sandbox = Sandbox::detect(config.system_paths.clone(), config.port_range);
+        // Where the programs nodes run are: the search path, the configured ones, and where
+        // links among them lead.
+        let mut programs: Vec<PathBuf> = SEARCH_PATH.split(':').map(PathBuf::from).collect();
+        for path in config.binaries.values().filter(|p| !p.is_empty()) {
+            let path = Path::new(path);
+            programs.extend(path.parent().map(Path::to_path_buf));
+            programs.extend(
+                fs::canonicalize(path)
+                    .ok()
+                    .and_then(|real| real.parent().map(Path::to_path_buf)),
+            );
+        }
+        let sandbox = Sandbox::detect(config.system_paths.clone(), programs, config.port_range);
         let identities = if sandbox.privileged {
             Some(identity::Identities::new(
                 config.uid_range,
@@ -221,7 +256,7 @@ impl ProcessBackend {
             supervision_dir,
             sandbox,
             identities,
-            recovered: Mutex::new(HashMap::new()),
+            held: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -283,8 +318,8 @@ impl ProcessBackend {
         }
     }
 
-    fn recovery(&self, directory: &str) -> Arc<tokio::sync::OnceCell<()>> {
-        self.recovered
+    fn held(&self, directory: &str) -> Arc<Held> {
+        self.held
             .lock()
             .unwrap()
             .entry(directory.to_string())
@@ -316,7 +351,7 @@ impl ProcessNode {
     /// The node's own identity, if it has one (the host runs as root and created the node).
     pub fn identity(&self) -> Option<Identity> {
         let mut cached = self.identity.lock().unwrap();
-        if cached.is_none() && self.backend.identities.is_some() {
+        if let (None, Some(identities)) = (*cached, &self.backend.identities) {
             *cached = fs::read_to_string(self.supervision.join("identity"))
                 .ok()
                 .and_then(|text| {
@@ -325,7 +360,9 @@ impl ProcessNode {
                         uid: parts.next()?.parse().ok()?,
                         gid: parts.next()?.parse().ok()?,
                     })
-                });
+                })
+                // The record is not flushed to disk; the claims are the truth it repeats.
+                .or_else(|| identities.held_by(&self.dir));
         }
         *cached
     }
@@ -398,13 +435,21 @@ impl ProcessNode {
     }
 
     /// A command for `program`, confined as the node's processes are.
-    fn command(
+    async fn command(
         &self,
         program: &Path,
         args: &[String],
         env: &[(String, String)],
         service: &Service,
-    ) -> Result<tokio::process::Command, String> {
+    ) -> Result<(tokio::process::Command, Arc<View>), String> {
+        tracing::debug!(node = %self.info.id, program = %program.display(), "starting a process on the node");
+        // Never as root: a node a root host runs has an identity, or nothing of it runs.
+        if self.backend.sandbox.privileged && self.identity().is_none() {
+            return Err(format!(
+                "node {} has no identity of its own (its supervision record is gone); it cannot run anything",
+                self.info.id
+            ));
+        }
         let mut command = tokio::process::Command::new(program);
         command
             .args(args)
@@ -421,32 +466,73 @@ impl ProcessNode {
         {
             self.ensure_limits()?;
         }
-        let root = self.supervision.join("root");
-        if self.backend.sandbox.privileged {
-            fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-        }
+        let view = self.view(service).await?;
         self.backend.sandbox.confine(
             &mut command,
+            &view,
             &Spawn {
                 node_dir: &self.dir,
-                root: &root,
                 identity: self.identity(),
-                cgroup: cgroup.as_ref(),
-                port: self.info.port,
-                extra_paths: &service.system_paths,
+                in_cgroups: cgroup.is_some(),
                 program,
                 memory_bytes: self.memory_bytes(),
                 max_processes: self.backend.config.max_processes,
             },
         )?;
-        Ok(command)
+        Ok((command, view))
+    }
+
+    /// The node's view, built at its first process start (and again when its service declares
+    /// other system paths).
+    async fn view(&self, service: &Service) -> Result<Arc<View>, String> {
+        let held = self.backend.held(&self.info.directory);
+        let mut slot = held.view.lock().await;
+        if let Some(view) = slot.as_ref()
+            && view.extra_paths == service.system_paths
+        {
+            return Ok(view.clone());
+        }
+        let root = self.supervision.join("root");
+        if self.backend.sandbox.privileged {
+            fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        }
+        let started = std::time::Instant::now();
+        let spec = ViewSpec {
+            node_dir: self.dir.clone(),
+            root,
+            port: self.info.port,
+            extra_paths: service.system_paths.clone(),
+            memory_bytes: self.memory_bytes(),
+        };
+        let (backend, cgroup) = (self.backend.clone(), self.cgroup());
+        let runtime = tokio::runtime::Handle::current();
+        // It waits for the kernel (cgroup migration) and makes many system calls: not on a
+        // worker of the runtime.
+        let view = tokio::task::spawn_blocking(move || {
+            backend.sandbox.view(&spec, cgroup.as_ref(), runtime)
+        })
+        .await
+        .map_err(|e| format!("building the node's view: {e}"))??;
+        let view = Arc::new(view);
+        tracing::debug!(node = %self.info.id, elapsed_us = started.elapsed().as_micros() as u64, "built the node's view");
+        *slot = Some(view.clone());
+        Ok(view)
+    }
+
+    /// Builds the node's view before its first process start, beside the rest of the step
+    /// that installed its service.
+    async fn prepare_for_processes(&self, service: Service) {
+        if let Err(error) = self.view(&service).await {
+            tracing::debug!(node = %self.info.id, "preparing the node's processes: {error}");
+        }
     }
 
     /// Recovers the node (see `supervise`) unless this process already has: before anything
     /// acts on a node, including on its files, nothing a dead host started runs in it.
     async fn recovered(&self) {
         self.backend
-            .recovery(&self.info.directory)
+            .held(&self.info.directory)
+            .recovered
             .get_or_init(|| self.recover())
             .await;
     }
@@ -461,6 +547,7 @@ impl ProcessNode {
         if let Some(identities) = &self.backend.identities {
             let identity = identities.claim(&self.dir, self.identity())?;
             self.write_supervision(
+                Durability::Process,
                 "identity",
                 format!("{} {}\n", identity.uid, identity.gid).as_bytes(),
             )?;
@@ -468,7 +555,9 @@ impl ProcessNode {
         }
         NodeDir::create(&self.backend.nodes_dir, &self.info.directory, self.owner())?;
         // A group left by an earlier holder of the uid gets this node's limits.
-        self.ensure_limits()
+        self.ensure_limits()?;
+        self.recovered().await;
+        Ok(())
     }
 
     /// Writes what a driver rendered: its directories and files in the node directory, and the
@@ -486,9 +575,12 @@ impl ProcessNode {
                 file.mode & 0o777,
             )?;
         }
-        let service =
-            serde_json::to_vec_pretty(&Service::from_spec(spec)).map_err(|e| e.to_string())?;
-        self.write_supervision("service.json", &service)
+        let service = Service::from_spec(spec);
+        let text = serde_json::to_vec_pretty(&service).map_err(|e| e.to_string())?;
+        self.write_supervision(Durability::Machine, "service.json", &text)?;
+        let node = self.backend.node(&self.info);
+        tokio::spawn(async move { node.prepare_for_processes(service).await });
+        Ok(())
     }
 
     /// Copies another node's whole directory into `to` in this one (a snapshot a replica seeds
@@ -541,6 +633,14 @@ impl ProcessNode {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => return Err(format!("removing {}: {error}", self.dir.display())),
         }
+        // Its anchor thread leaves the node's groups before they are removed.
+        let held = self
+            .backend
+            .held
+            .lock()
+            .unwrap()
+            .remove(&self.info.directory);
+        drop(held);
         if let Some(cgroup) = self.cgroup() {
             cgroup.remove()?;
         }
@@ -554,11 +654,6 @@ impl ProcessNode {
                 return Err(format!("removing {}: {error}", self.supervision.display()));
             }
         }
-        self.backend
-            .recovered
-            .lock()
-            .unwrap()
-            .remove(&self.info.directory);
         Ok(())
     }
 }

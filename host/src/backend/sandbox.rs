@@ -16,8 +16,15 @@
 //! - **no new privileges**, and the kernel's limits: the node's cgroups, or rlimits where the
 //!   host cannot use cgroups.
 //!
-//! Everything is prepared in the parent; the child runs only system calls (it is a fork of a
-//! multi-threaded process, so it must not allocate) between `fork` and `exec`.
+//! A node's [`View`] — its anchor thread and its Landlock ruleset — is built once per node
+//! (per host process; see `anchor`): the anchor joins the node's cgroups, unshares its mount
+//! namespace, assembles the node's root and changes into it (`chroot`; the host's mounts stay
+//! in that namespace underneath, unreachable from the new root), and builds the ruleset from
+//! there (its private `/tmp` exists nowhere else). Every process of the node is forked by the
+//! anchor and so starts in those groups, that namespace and that root; between `fork` and
+//! `exec` — a fork of a multi-threaded process, where nothing may allocate — the child only
+//! takes the node's identity, limits and ruleset, with a handful of system calls on what the
+//! parent prepared.
 
 use std::collections::BTreeSet;
 use std::ffi::{CStr, CString};
@@ -25,6 +32,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::anchor::Anchor;
 use super::cgroups::{Cgroups, NodeCgroup};
 use super::identity::Identity;
 use super::landlock::{self, Abi, Ruleset};
@@ -50,27 +58,121 @@ pub(crate) struct Sandbox {
     pub cgroups_missing: Option<String>,
     /// The node port range: the only TCP ports a node's processes may connect to.
     ports: (u16, u16),
-    /// The operator's read-only system paths.
+    /// Read-only paths every node sees: the operator's system paths and the directories of
+    /// the programs nodes may run.
     system_paths: Vec<PathBuf>,
 }
 
-/// What one process of a node needs.
-pub(crate) struct Spawn<'a> {
+/// What a node's view is made from.
+pub(crate) struct ViewSpec {
     /// The node directory (absolute, without links).
-    pub node_dir: &'a Path,
+    pub node_dir: PathBuf,
     /// An empty directory the host owns, where the node's root is assembled.
-    pub root: &'a Path,
-    /// The node's identity, when it has one of its own.
-    pub identity: Option<Identity>,
-    /// The node's groups.
-    pub cgroup: Option<&'a NodeCgroup>,
+    pub root: PathBuf,
     /// The node's port: the one it may bind.
     pub port: u16,
     /// Read-only paths the driver's service declares.
-    pub extra_paths: &'a [String],
-    /// The program to run (its directory, and its real file's, are made visible).
+    pub extra_paths: Vec<String>,
+    /// The node's memory: the size of its private temporary file systems.
+    pub memory_bytes: u64,
+}
+
+/// A node's view of the machine, ready for its processes to start in.
+pub(crate) struct View {
+    /// The thread its processes are forked from (root hosts): in its cgroups and its mount
+    /// namespace, under its root.
+    anchor: Option<Anchor>,
+    /// Its Landlock ruleset (where the kernel has Landlock).
+    ruleset: Option<OwnedFd>,
+    /// The read-only paths it shows, for telling a program that is not among them.
+    read_only: Vec<PathBuf>,
+    /// The driver's paths it was built with.
+    pub extra_paths: Vec<String>,
+}
+
+/// A Landlock ruleset to build: the paths (as the node sees them) with their rights, the node
+/// ports it may connect to, and the one it may bind.
+pub(crate) struct RulesetPlan {
+    abi: Abi,
+    paths: Vec<(PathBuf, u64)>,
+    ports: (u16, u16),
+    port: u16,
+}
+
+impl RulesetPlan {
+    /// Builds it, opening each path as the calling thread sees it.
+    pub fn build(&self) -> Result<OwnedFd, String> {
+        let abi = &self.abi;
+        let failed = |what: &str, errno: i32| {
+            format!(
+                "Landlock {what}: {}",
+                std::io::Error::from_raw_os_error(errno)
+            )
+        };
+        // One layer: every layer denies cross-directory renames unless it grants them, so the
+        // network rules cannot live in a layer of their own.
+        let ruleset = Ruleset::new(
+            abi,
+            abi.fs,
+            landlock::net::BIND_TCP | landlock::net::CONNECT_TCP,
+            abi.scoped,
+        )
+        .map_err(|e| failed("ruleset", e))?;
+        for (path, allowed) in &self.paths {
+            ruleset
+                .allow_path(&cstring(path)?, allowed & abi.fs)
+                .map_err(|e| failed(&path.display().to_string(), e))?;
+        }
+        if abi.net != 0 {
+            for port in self.ports.0..=self.ports.1 {
+                let mut allowed = landlock::net::CONNECT_TCP;
+                if port == self.port {
+                    allowed |= landlock::net::BIND_TCP;
+                }
+                ruleset
+                    .allow_port(port, allowed)
+                    .map_err(|e| failed("port rule", e))?;
+            }
+        }
+        Ok(ruleset.into_fd())
+    }
+}
+
+/// What a node's anchor thread sets up.
+pub(crate) struct AnchorPlan {
+    /// The groups it joins, so that what it forks starts in them.
+    pub cgroup: Option<NodeCgroup>,
+    /// The node's root, assembled in the thread's own mount namespace.
+    pub mounts: Mounts,
+    /// The ruleset, built from inside that root.
+    pub rules: Option<RulesetPlan>,
+}
+
+impl View {
+    /// Starts `command` (made by [`Sandbox::confine`]) where the node's processes start.
+    pub async fn spawn(
+        &self,
+        mut command: tokio::process::Command,
+    ) -> std::io::Result<tokio::process::Child> {
+        match &self.anchor {
+            Some(anchor) => anchor.spawn(command).await,
+            None => command.spawn(),
+        }
+    }
+}
+
+/// What one process of a node needs beyond its view.
+pub(crate) struct Spawn<'a> {
+    /// The node directory, its working directory.
+    pub node_dir: &'a Path,
+    /// The node's identity, when it has one of its own.
+    pub identity: Option<Identity>,
+    /// Whether the node has groups (it is then started in them by its spawning thread and
+    /// needs no rlimits).
+    pub in_cgroups: bool,
+    /// The program to run.
     pub program: &'a Path,
-    /// The node's memory, for rlimits and the size of its private temporary file systems.
+    /// The node's memory, for rlimits.
     pub memory_bytes: u64,
     /// The node's process limit.
     pub max_processes: u32,
@@ -81,9 +183,26 @@ fn cstring(path: &Path) -> Result<CString, String> {
         .map_err(|_| format!("{} contains a NUL byte", path.display()))
 }
 
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The address-space rlimit standing in for a memory limit: servers reserve far more address
+/// space than they use (thread stacks, shared memory), so it is a multiple of the flavor's
+/// memory, never under 2 GiB. A stand-in, and the instance view says so.
+pub(crate) fn address_space_limit(memory_bytes: u64) -> u64 {
+    (memory_bytes.saturating_mul(4)).max(2 << 30)
+}
+
 impl Sandbox {
-    /// Decides how nodes are confined here. `ports` is the node port range.
-    pub fn detect(system_paths: Vec<PathBuf>, ports: (u16, u16)) -> Sandbox {
+    /// Decides how nodes are confined here. `ports` is the node port range; `programs` are
+    /// the directories nodes' programs may be found in (a program run by a link needs its
+    /// target's directory too).
+    pub fn detect(
+        system_paths: Vec<PathBuf>,
+        programs: Vec<PathBuf>,
+        ports: (u16, u16),
+    ) -> Sandbox {
         let privileged = nix::unistd::geteuid().is_root();
         let abi = Abi::detect();
         let (cgroups, cgroups_missing) = if privileged {
@@ -94,13 +213,15 @@ impl Sandbox {
         } else {
             (None, Some("the host does not run as root".to_string()))
         };
+        let mut paths = system_paths;
+        paths.extend(programs);
         Sandbox {
             privileged,
             abi,
             cgroups,
             cgroups_missing,
             ports,
-            system_paths,
+            system_paths: paths,
         }
     }
 
@@ -127,106 +248,6 @@ impl Sandbox {
         }
     }
 
-    /// Arranges for `command` to start confined as `spawn` says.
-    pub fn confine(
-        &self,
-        command: &mut tokio::process::Command,
-        spawn: &Spawn<'_>,
-    ) -> Result<(), String> {
-        let plan = self.plan(spawn)?;
-        // SAFETY: `Plan::enter` only makes system calls on data prepared here (no allocation,
-        // no locks), which is what may run between fork and exec.
-        unsafe {
-            command.pre_exec(move || plan.enter());
-        }
-        Ok(())
-    }
-
-    fn plan(&self, spawn: &Spawn<'_>) -> Result<Plan, String> {
-        // Read-only paths: the operator's, the driver's, and the program's own directory.
-        let mut read_only: BTreeSet<PathBuf> = self.system_paths.iter().cloned().collect();
-        for extra in spawn.extra_paths {
-            let path = PathBuf::from(extra);
-            if !path.is_absolute() {
-                return Err(format!("system path {extra:?} is not absolute"));
-            }
-            read_only.insert(path);
-        }
-        // The program is run by the path it was found at (some programs read their name),
-        // which may be a link: both that directory and the real file's are visible.
-        let real = std::fs::canonicalize(spawn.program).unwrap_or_default();
-        for program in [spawn.program, real.as_path()] {
-            if let Some(dir) = program.parent().filter(|d| d.is_absolute()) {
-                read_only.insert(dir.to_path_buf());
-            }
-        }
-        // A path inside another one is visible through it already.
-        let read_only: Vec<PathBuf> = read_only
-            .iter()
-            .filter(|p| {
-                !read_only
-                    .iter()
-                    .any(|q| q != *p && p.starts_with(q) && !is_link(q))
-            })
-            .filter(|p| std::fs::symlink_metadata(p).is_ok())
-            .cloned()
-            .collect();
-
-        let private_tmp = self.privileged;
-        let mut rules: Vec<(CString, u64)> = Vec::new();
-        let read = landlock::fs::READ_FILE | landlock::fs::READ_DIR | landlock::fs::EXECUTE;
-        let write = self.abi.fs
-            & !(landlock::fs::EXECUTE | landlock::fs::MAKE_CHAR | landlock::fs::MAKE_BLOCK);
-        let device = landlock::fs::READ_FILE
-            | landlock::fs::WRITE_FILE
-            | landlock::fs::TRUNCATE
-            | landlock::fs::IOCTL_DEV;
-        for path in &read_only {
-            rules.push((cstring(path)?, read));
-        }
-        rules.push((cstring(spawn.node_dir)?, write));
-        rules.push((c"/dev/shm".into(), write));
-        if private_tmp {
-            rules.push((c"/tmp".into(), write));
-        }
-        for device_path in DEVICES {
-            rules.push((CString::new(*device_path).expect("no NUL"), device));
-        }
-        rules.push((
-            c"/proc".into(),
-            landlock::fs::READ_FILE | landlock::fs::READ_DIR,
-        ));
-
-        let mounts = if self.privileged {
-            Some(Mounts::plan(spawn, &read_only)?)
-        } else {
-            None
-        };
-        let cgroup_files = match spawn.cgroup {
-            Some(cgroup) => cgroup.procs_files()?.into(),
-            None => Vec::new(),
-        };
-        let mut limits = vec![(libc::RLIMIT_CORE, 0)];
-        if spawn.cgroup.is_none() {
-            limits.push((libc::RLIMIT_AS, address_space_limit(spawn.memory_bytes)));
-            if spawn.identity.is_some() {
-                // Counted per user, which is the node's own only when it has an identity.
-                limits.push((libc::RLIMIT_NPROC, u64::from(spawn.max_processes)));
-            }
-        }
-        Ok(Plan {
-            cgroup_files,
-            mounts,
-            workdir: cstring(spawn.node_dir)?,
-            identity: spawn.identity,
-            abi: self.abi,
-            rules,
-            port: spawn.port,
-            ports: self.ports,
-            limits,
-        })
-    }
-
     /// How a node's memory and process count are limited, for the instance view.
     pub fn limits_kind(&self) -> &'static str {
         if self.cgroups.is_some() {
@@ -235,17 +256,225 @@ impl Sandbox {
             "rlimit"
         }
     }
+
+    /// The read-only paths a node sees: the operator's, the programs', the driver's; a path
+    /// inside another one is visible through it already.
+    fn read_only(&self, extra_paths: &[String]) -> Result<Vec<PathBuf>, String> {
+        let mut read_only: BTreeSet<PathBuf> = self.system_paths.iter().cloned().collect();
+        for extra in extra_paths {
+            let path = PathBuf::from(extra);
+            if !path.is_absolute() {
+                return Err(format!("system path {extra:?} is not absolute"));
+            }
+            read_only.insert(path);
+        }
+        Ok(read_only
+            .iter()
+            .filter(|p| {
+                !read_only
+                    .iter()
+                    .any(|q| q != *p && p.starts_with(q) && !is_link(q))
+            })
+            .filter(|p| std::fs::symlink_metadata(p).is_ok())
+            .cloned()
+            .collect())
+    }
+
+    /// Builds a node's view. On a root host, the node's anchor thread joins its cgroups,
+    /// assembles its namespace and builds its ruleset there; otherwise the ruleset is built
+    /// here, from the machine's own paths.
+    pub fn view(
+        &self,
+        spec: &ViewSpec,
+        cgroup: Option<&NodeCgroup>,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<View, String> {
+        let read_only = self.read_only(&spec.extra_paths)?;
+        let rules = (self.abi.version > 0).then(|| RulesetPlan {
+            abi: self.abi,
+            paths: self.rules(spec, &read_only),
+            ports: self.ports,
+            port: spec.port,
+        });
+        let (anchor, ruleset) = if self.privileged {
+            let (anchor, ruleset) = Anchor::start(
+                AnchorPlan {
+                    cgroup: cgroup.cloned(),
+                    mounts: Mounts::plan(spec, &read_only)?,
+                    rules,
+                },
+                runtime,
+            )?;
+            (Some(anchor), ruleset)
+        } else {
+            (None, rules.map(|rules| rules.build()).transpose()?)
+        };
+        Ok(View {
+            anchor,
+            ruleset,
+            read_only,
+            extra_paths: spec.extra_paths.clone(),
+        })
+    }
+
+    /// What a node's processes may touch, as paths and the Landlock rights on them.
+    fn rules(&self, spec: &ViewSpec, read_only: &[PathBuf]) -> Vec<(PathBuf, u64)> {
+        let abi = &self.abi;
+        let read = landlock::fs::READ_FILE | landlock::fs::READ_DIR | landlock::fs::EXECUTE;
+        let write =
+            abi.fs & !(landlock::fs::EXECUTE | landlock::fs::MAKE_CHAR | landlock::fs::MAKE_BLOCK);
+        let device = landlock::fs::READ_FILE
+            | landlock::fs::WRITE_FILE
+            | landlock::fs::TRUNCATE
+            | landlock::fs::IOCTL_DEV;
+        let mut rules: Vec<(PathBuf, u64)> = read_only
+            .iter()
+            .filter(|p| !is_link(p))
+            .map(|p| (p.clone(), read))
+            .collect();
+        rules.push((spec.node_dir.clone(), write));
+        rules.push((PathBuf::from("/dev/shm"), write));
+        if self.privileged {
+            rules.push((PathBuf::from("/tmp"), write));
+        }
+        for path in DEVICES {
+            rules.push((PathBuf::from(path), device));
+        }
+        rules.push((
+            PathBuf::from("/proc"),
+            landlock::fs::READ_FILE | landlock::fs::READ_DIR,
+        ));
+        rules
+    }
+
+    /// Arranges for `command` to start inside `view`, confined as `spawn` says.
+    pub fn confine(
+        &self,
+        command: &mut tokio::process::Command,
+        view: &View,
+        spawn: &Spawn<'_>,
+    ) -> Result<(), String> {
+        let visible = |program: &Path| {
+            program
+                .parent()
+                .is_some_and(|dir| view.read_only.iter().any(|p| dir.starts_with(p)))
+        };
+        let real = std::fs::canonicalize(spawn.program).unwrap_or_default();
+        if !visible(spawn.program) || !visible(&real) {
+            return Err(format!(
+                "{} is outside what nodes see: add its directory to backend.system_paths",
+                spawn.program.display()
+            ));
+        }
+        let mut limits = vec![(libc::RLIMIT_CORE, 0)];
+        if !spawn.in_cgroups {
+            limits.push((libc::RLIMIT_AS, address_space_limit(spawn.memory_bytes)));
+            if spawn.identity.is_some() {
+                // Counted per user, which is the node's own only when it has an identity.
+                limits.push((libc::RLIMIT_NPROC, u64::from(spawn.max_processes)));
+            }
+        }
+        let dup = |fd: &Option<OwnedFd>| -> Result<Option<OwnedFd>, String> {
+            fd.as_ref()
+                .map(|fd| fd.try_clone().map_err(|e| e.to_string()))
+                .transpose()
+        };
+        let plan = Plan {
+            workdir: cstring(spawn.node_dir)?,
+            identity: spawn.identity,
+            ruleset: dup(&view.ruleset)?,
+            limits,
+        };
+        // SAFETY: `Plan::enter` only makes system calls on data prepared here (no allocation,
+        // no locks), which is what may run between fork and exec.
+        unsafe {
+            command.pre_exec(move || plan.enter());
+        }
+        Ok(())
+    }
 }
 
-/// The address-space rlimit standing in for a memory limit: servers reserve far more address
-/// space than they use (thread stacks, shared memory), so it is a multiple of the flavor's
-/// memory, never under 2 GiB. A stand-in, and the instance view says so.
-pub(crate) fn address_space_limit(memory_bytes: u64) -> u64 {
-    (memory_bytes.saturating_mul(4)).max(2 << 30)
+/// Everything the child does between fork and exec, prepared by the parent.
+struct Plan {
+    workdir: CString,
+    identity: Option<Identity>,
+    ruleset: Option<OwnedFd>,
+    limits: Vec<(libc::__rlimit_resource_t, u64)>,
 }
 
-fn is_link(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+/// Fails the spawn with the current errno, after saying which step failed on the child's
+/// standard error (the node's log, or the command's captured stderr).
+fn fail(step: &CStr) -> std::io::Error {
+    let error = std::io::Error::last_os_error();
+    fail_with(step, error.raw_os_error().unwrap_or(libc::EIO))
+}
+
+fn fail_with(step: &CStr, errno: i32) -> std::io::Error {
+    let prefix = b"drover: confining the node failed at ";
+    // SAFETY: writing static and caller-owned bytes to the child's stderr.
+    unsafe {
+        libc::write(2, prefix.as_ptr().cast(), prefix.len());
+        libc::write(2, step.as_ptr().cast(), step.to_bytes().len());
+        libc::write(2, b"\n".as_ptr().cast(), 1);
+    }
+    std::io::Error::from_raw_os_error(errno)
+}
+
+fn check(result: libc::c_int, step: &CStr) -> std::io::Result<()> {
+    if result < 0 { Err(fail(step)) } else { Ok(()) }
+}
+
+/// Gives up root for the node's identity: its user and group only.
+fn drop_to(identity: Identity) -> std::io::Result<()> {
+    // SAFETY: system calls in a single-threaded child.
+    unsafe {
+        check(libc::setgroups(0, std::ptr::null()), c"setgroups")?;
+        check(
+            libc::setresgid(identity.gid, identity.gid, identity.gid),
+            c"setresgid",
+        )?;
+        check(
+            libc::setresuid(identity.uid, identity.uid, identity.uid),
+            c"setresuid",
+        )
+    }
+}
+
+impl Plan {
+    /// Runs in the forked child. Only system calls; nothing allocates.
+    fn enter(&self) -> std::io::Result<()> {
+        // SAFETY (every block below): system calls on NUL-terminated strings and descriptors
+        // the plan owns, in a single-threaded child.
+        unsafe {
+            // What the node creates is its own alone.
+            libc::umask(0o077);
+            check(
+                libc::chdir(self.workdir.as_ptr()),
+                c"entering the node directory",
+            )?;
+        }
+        if let Some(identity) = self.identity {
+            drop_to(identity)?;
+        }
+        // SAFETY: as above.
+        unsafe {
+            check(
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
+                c"no_new_privs",
+            )?;
+            for (resource, value) in &self.limits {
+                let limit = libc::rlimit {
+                    rlim_cur: *value,
+                    rlim_max: *value,
+                };
+                check(libc::setrlimit(*resource, &limit), c"setrlimit")?;
+            }
+        }
+        if let Some(ruleset) = &self.ruleset {
+            landlock::restrict_self(ruleset.as_raw_fd()).map_err(|e| fail_with(c"Landlock", e))?;
+        }
+        Ok(())
+    }
 }
 
 /// One step in assembling a node's root.
@@ -270,15 +499,14 @@ enum Step {
 }
 
 /// The node's root, as mounts in its own namespace.
-struct Mounts {
+pub(crate) struct Mounts {
     root: CString,
-    old_root: CString,
     steps: Vec<Step>,
 }
 
 impl Mounts {
-    fn plan(spawn: &Spawn<'_>, read_only: &[PathBuf]) -> Result<Mounts, String> {
-        let root = spawn.root;
+    fn plan(spawn: &ViewSpec, read_only: &[PathBuf]) -> Result<Mounts, String> {
+        let root = spawn.root.as_path();
         let inside = |path: &Path| -> Result<CString, String> {
             cstring(&root.join(path.strip_prefix("/").unwrap_or(path)))
         };
@@ -298,7 +526,7 @@ impl Mounts {
         for device in DEVICES {
             entries.push((PathBuf::from(device), What::Device(Path::new(device))));
         }
-        entries.push((spawn.node_dir.to_path_buf(), What::Node));
+        entries.push((spawn.node_dir.clone(), What::Node));
         entries.push((PathBuf::from("/tmp"), What::Tmpfs("1777")));
         entries.push((PathBuf::from("/dev/shm"), What::Tmpfs("1777")));
         entries.push((PathBuf::from("/proc"), What::Proc));
@@ -384,135 +612,24 @@ impl Mounts {
         }
         Ok(Mounts {
             root: cstring(root)?,
-            old_root: cstring(&root.join(".old-root"))?,
             steps,
         })
     }
 }
 
-/// Everything the child does between fork and exec, prepared by the parent.
-struct Plan {
-    cgroup_files: Vec<OwnedFd>,
-    mounts: Option<Mounts>,
-    workdir: CString,
-    identity: Option<Identity>,
-    abi: Abi,
-    rules: Vec<(CString, u64)>,
-    port: u16,
-    ports: (u16, u16),
-    limits: Vec<(libc::__rlimit_resource_t, u64)>,
-}
-
-/// Fails the spawn with the current errno, after saying which step failed on the child's
-/// standard error (the node's log, or the command's captured stderr).
-fn fail(step: &CStr) -> std::io::Error {
-    let error = std::io::Error::last_os_error();
-    fail_with(step, error.raw_os_error().unwrap_or(libc::EIO))
-}
-
-fn fail_with(step: &CStr, errno: i32) -> std::io::Error {
-    let prefix = b"drover: confining the node failed at ";
-    // SAFETY: writing static and caller-owned bytes to the child's stderr.
-    unsafe {
-        libc::write(2, prefix.as_ptr().cast(), prefix.len());
-        libc::write(2, step.as_ptr().cast(), step.to_bytes().len());
-        libc::write(2, b"\n".as_ptr().cast(), 1);
-    }
-    std::io::Error::from_raw_os_error(errno)
-}
-
-fn check(result: libc::c_int, step: &CStr) -> std::io::Result<()> {
-    if result < 0 { Err(fail(step)) } else { Ok(()) }
-}
-
-impl Plan {
-    /// Runs in the forked child. Only system calls; nothing allocates.
-    fn enter(&self) -> std::io::Result<()> {
-        // SAFETY (every block below): system calls on NUL-terminated strings and descriptors
-        // the plan owns, in a single-threaded child.
-        unsafe {
-            // The mount points made below are for everyone to traverse.
-            libc::umask(0o022);
-            for file in &self.cgroup_files {
-                let written = libc::write(file.as_raw_fd(), b"0".as_ptr().cast(), 1);
-                if written != 1 {
-                    return Err(fail(c"joining the node's cgroup"));
-                }
-            }
-            if let Some(mounts) = &self.mounts {
-                mounts.enter()?;
-            }
-            // What the node creates is its own alone.
-            libc::umask(0o077);
-            check(
-                libc::chdir(self.workdir.as_ptr()),
-                c"entering the node directory",
-            )?;
-            if let Some(identity) = self.identity {
-                check(libc::setgroups(0, std::ptr::null()), c"setgroups")?;
-                check(
-                    libc::setresgid(identity.gid, identity.gid, identity.gid),
-                    c"setresgid",
-                )?;
-                check(
-                    libc::setresuid(identity.uid, identity.uid, identity.uid),
-                    c"setresuid",
-                )?;
-            }
-            check(
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0),
-                c"no_new_privs",
-            )?;
-            for (resource, value) in &self.limits {
-                let limit = libc::rlimit {
-                    rlim_cur: *value,
-                    rlim_max: *value,
-                };
-                check(libc::setrlimit(*resource, &limit), c"setrlimit")?;
-            }
-        }
-        if self.abi.version > 0 {
-            // One layer: every layer denies cross-directory renames unless it grants them, so
-            // the network rules cannot live in a layer of their own without file rules that a
-            // parent cannot write for mounts that exist only here. A rule per node port costs
-            // about 0.6 µs to add and 0.25 µs to enforce (docs/benchmarks.md).
-            let ruleset = Ruleset::new(
-                &self.abi,
-                self.abi.fs,
-                landlock::net::BIND_TCP | landlock::net::CONNECT_TCP,
-                self.abi.scoped,
-            )
-            .map_err(|e| fail_with(c"Landlock ruleset", e))?;
-            for (path, allowed) in &self.rules {
-                ruleset
-                    .allow_path(path, *allowed & self.abi.fs)
-                    .map_err(|e| fail_with(path, e))?;
-            }
-            if self.abi.net != 0 {
-                for port in self.ports.0..=self.ports.1 {
-                    let mut allowed = landlock::net::CONNECT_TCP;
-                    if port == self.port {
-                        allowed |= landlock::net::BIND_TCP;
-                    }
-                    ruleset
-                        .allow_port(port, allowed)
-                        .map_err(|e| fail_with(c"Landlock port rule", e))?;
-                }
-            }
-            ruleset
-                .restrict_self()
-                .map_err(|e| fail_with(c"Landlock", e))?;
-        }
-        Ok(())
-    }
-}
-
 impl Mounts {
-    fn enter(&self) -> std::io::Result<()> {
+    /// Gives the calling thread a mount namespace of its own holding the node's root, and
+    /// makes that root its own. Unsharing the mount namespace unshares the thread's root,
+    /// working directory and umask from the rest of the process first, so nothing else of the
+    /// host changes.
+    pub fn enter(&self) -> std::io::Result<()> {
         let none: *const libc::c_char = std::ptr::null();
-        // SAFETY: see `Plan::enter`.
+        // SAFETY: system calls on data the plan owns.
         unsafe {
             check(libc::unshare(libc::CLONE_NEWNS), c"unshare")?;
+            // The mount points made below are for everyone to traverse (the thread's own umask
+            // now).
+            libc::umask(0o022);
             check(
                 libc::mount(
                     none,
@@ -598,25 +715,12 @@ impl Mounts {
                     }
                 }
             }
-            if libc::mkdir(self.old_root.as_ptr(), 0o700) < 0
-                && std::io::Error::last_os_error().raw_os_error() != Some(libc::EEXIST)
-            {
-                return Err(fail(c"making the old root's mount point"));
-            }
-            check(
-                libc::syscall(
-                    libc::SYS_pivot_root,
-                    self.root.as_ptr(),
-                    self.old_root.as_ptr(),
-                ) as libc::c_int,
-                c"pivot_root",
-            )?;
+            // The thread's root becomes the node's. A chroot, not a pivot_root: what the node
+            // runs never has the privilege that leaves a chroot (no capabilities, no new
+            // privileges), and the host's mounts below it cost nothing to keep (detaching them
+            // would wait for an RCU grace period on every view).
+            check(libc::chroot(self.root.as_ptr()), c"chroot")?;
             check(libc::chdir(c"/".as_ptr()), c"chdir /")?;
-            check(
-                libc::umount2(c"/.old-root".as_ptr(), libc::MNT_DETACH),
-                c"detaching the host's root",
-            )?;
-            libc::rmdir(c"/.old-root".as_ptr());
         }
         Ok(())
     }

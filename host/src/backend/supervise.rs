@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::{ProcessNode, Service};
+use super::{Durability, ProcessNode, Service};
 use crate::runtime::{NodeCommand, NodeOps};
 
 /// The server's process record, in the supervision directory.
@@ -116,7 +116,11 @@ impl ProcessNode {
 
     fn record(&self, pid: u32) -> Result<(), String> {
         let started = stat(pid).map(|(t, _, _)| t).unwrap_or(0);
-        self.write_supervision(RECORD, format!("{pid} {started}\n").as_bytes())
+        self.write_supervision(
+            Durability::Process,
+            RECORD,
+            format!("{pid} {started}\n").as_bytes(),
+        )
     }
 
     /// The running state of the server process.
@@ -208,7 +212,7 @@ impl ProcessNode {
         if fs::metadata(&path).is_ok_and(|m| m.len() > LOG_CAP) {
             let text = fs::read(&path).unwrap_or_default();
             let keep = &text[text.len().saturating_sub(1 << 20)..];
-            let _ = self.write_supervision(LOG, keep);
+            let _ = self.write_supervision(Durability::Process, LOG, keep);
         }
         fs::OpenOptions::new()
             .append(true)
@@ -234,13 +238,13 @@ impl ProcessNode {
             .ok_or("the service has no program")?;
         let path = self.backend.resolve(program)?;
         let log = self.open_log()?;
-        let mut process = self.command(&path, args, &service.env, &service)?;
+        let (mut process, view) = self.command(&path, args, &service.env, &service).await?;
         process
             .kill_on_drop(false)
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().map_err(|e| e.to_string())?))
             .stderr(Stdio::from(log));
-        let mut child = process.spawn().map_err(|e| {
+        let mut child = view.spawn(process).await.map_err(|e| {
             format!(
                 "starting {program}: {e}; its log ends with:\n{}",
                 self.log_tail(5)
@@ -380,8 +384,14 @@ impl ProcessNode {
     }
 
     /// Writes a file of the supervision directory atomically.
-    pub(super) fn write_supervision(&self, name: &str, contents: &[u8]) -> Result<(), String> {
+    pub(super) fn write_supervision(
+        &self,
+        durability: Durability,
+        name: &str,
+        contents: &[u8],
+    ) -> Result<(), String> {
         let path = self.supervision.join(name);
-        super::write_private(&path, contents).map_err(|e| format!("{}: {e}", path.display()))
+        super::write_private(&path, contents, durability)
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 }

@@ -110,9 +110,19 @@ fn parent(pid: u32) -> Option<u32> {
         .ok()
 }
 
-/// The server processes of a node: processes working in its directory whose parent does not
-/// (so PostgreSQL's backends are not counted again).
+/// The server processes of a node. A node with a user of its own: its user's processes whose
+/// parent is not (see [`node_servers`]). Otherwise (a service not run as root): processes
+/// working in its directory whose parent does not (so PostgreSQL's backends are not counted
+/// again).
 pub fn server_processes(dir: &Path) -> Vec<u32> {
+    if node_uid(dir) != uid_of(std::process::id()).unwrap_or(0) {
+        return node_servers(dir);
+    }
+    servers_working_in(dir)
+}
+
+/// The processes working in `dir` whose parent does not.
+pub fn servers_working_in(dir: &Path) -> Vec<u32> {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     processes_under(&dir)
         .into_iter()
