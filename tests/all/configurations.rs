@@ -8,8 +8,28 @@ use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{port, redis_cli, wait_status};
+use crate::common::nodes::{create_instance, port, redis_cli, wait_status};
 use crate::nodes::require_binary;
+
+/// Creates a configuration group; its id.
+fn create_group(
+    client: &Client,
+    name: &str,
+    datastore: &str,
+    version: &str,
+    values: Value,
+) -> String {
+    client
+        .post(
+            "configurations",
+            json!({"configuration": {"name": name, "values": values,
+                "datastore": {"type": datastore, "version": version}}}),
+        )
+        .expect(200)["configuration"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
 
 const BUILD: Duration = Duration::from_secs(180);
 
@@ -426,27 +446,20 @@ fn an_instance_created_with_a_group_starts_with_its_values() {
     require_binary("redis-cli", "redis-tools");
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let group = client
-        .post(
-            "configurations",
-            json!({"configuration": {"name": "at-create",
-                "values": {"maxmemory-policy": "allkeys-lfu", "databases": 4},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["configuration"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let id = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "with-group", "flavorRef": 1, "volume": {"size": 1},
-                "datastore": {"type": "redis", "version": "7.0"}, "configuration": group}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let group = create_group(
+        client,
+        "at-create",
+        "redis",
+        "7.0",
+        json!({"maxmemory-policy": "allkeys-lfu", "databases": 4}),
+    );
+    let id = create_instance(
+        client,
+        "with-group",
+        "redis",
+        "7.0",
+        json!({"flavorRef": 1, "configuration": group}),
+    );
     // The server starts with the values: no restart is owed, even for restart-only ones.
     let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
     assert_eq!(
@@ -477,16 +490,7 @@ fn an_instance_created_with_a_group_starts_with_its_values() {
     );
     assert_eq!(live(&case, port, &password, "databases"), "4");
     // A group for another datastore version is refused at create, and nothing is left.
-    let other = client
-        .post(
-            "configurations",
-            json!({"configuration": {"name": "pg", "values": {"work_mem": "8MB"},
-                "datastore": {"type": "postgresql", "version": "15"}}}),
-        )
-        .expect(200)["configuration"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let other = create_group(client, "pg", "postgresql", "15", json!({"work_mem": "8MB"}));
     let message = client
         .post(
             "instances",
@@ -534,27 +538,20 @@ fn a_stopped_instance_can_have_its_group_detached_and_attached_and_be_restarted(
     require_binary("redis-cli", "redis-tools");
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let group = client
-        .post(
-            "configurations",
-            json!({"configuration": {"name": "policy",
-                "values": {"maxmemory-policy": "allkeys-lfu"},
-                "datastore": {"type": "redis", "version": "7.0"}}}),
-        )
-        .expect(200)["configuration"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let id = client
-        .post(
-            "instances",
-            json!({"instance": {"name": "repairable", "flavorRef": 2, "volume": {"size": 1},
-                "datastore": {"type": "redis", "version": "7.0"}, "configuration": group}}),
-        )
-        .expect(200)["instance"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let group = create_group(
+        client,
+        "policy",
+        "redis",
+        "7.0",
+        json!({"maxmemory-policy": "allkeys-lfu"}),
+    );
+    let id = create_instance(
+        client,
+        "repairable",
+        "redis",
+        "7.0",
+        json!({"configuration": group}),
+    );
     let port = port(&wait_status(server, client, &id, "ACTIVE", BUILD));
     let password = client
         .post(&format!("instances/{id}/root"), json!({}))

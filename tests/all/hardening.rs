@@ -36,16 +36,8 @@ const TAG: &str = "Qv8Pz";
 /// Fails (never skips) unless the tests run as root.
 #[track_caller]
 fn require_root() {
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let euid = status
-        .lines()
-        .find(|line| line.starts_with("Uid:"))
-        .and_then(|line| line.split_whitespace().nth(2))
-        .unwrap_or("?")
-        .to_string();
-    assert_eq!(
-        euid, "0",
-        "the hardening tests need root (nodes run as their own users; the tests read every process's command line and the nodes' files): run them as root"
+    crate::common::nodes::require_root(
+        "the hardening tests (they read every process's command line and the nodes' files)",
     );
 }
 
@@ -197,6 +189,158 @@ fn refused(client: &Client, datastore: &str, version: &str, bad: &[(&str, Value,
     }
 }
 
+/// What the walks through users below need of a SQL server and its client.
+struct Engine {
+    datastore: &'static str,
+    version: &'static str,
+    /// The client: port, user, password, database, SQL; whether it succeeded, and its output.
+    query: fn(u16, &str, &str, &str, &str) -> (bool, String),
+    /// The database a session opens when none is named.
+    default_database: &'static str,
+    /// The superuser root access enables.
+    root_user: &'static str,
+    /// Logs in with exactly the password, and not with what a server that read the driver's
+    /// literal under other session settings would have stored instead.
+    logs_in: fn(u16, &str, &str),
+}
+
+impl Engine {
+    fn can_log_in(&self, port: u16, user: &str, password: &str) -> bool {
+        (self.query)(port, user, password, self.default_database, "SELECT 1;").0
+    }
+
+    /// An instance in `group`, created with the database `appdb` and users `made0..2` (the
+    /// first three `passwords`) with access to it, and root enabled with `root_password`: all
+    /// log in with exactly their passwords. Its id, port and root password.
+    fn created_with_users(
+        &self,
+        server: &Server,
+        client: &Client,
+        group: &str,
+        passwords: &[String],
+        root_password: &str,
+    ) -> (String, u16, String) {
+        let users: Vec<Value> = passwords
+            .iter()
+            .enumerate()
+            .take(3)
+            .map(|(i, p)| json!({"name": format!("made{i}"), "password": p, "databases": [{"name": "appdb"}]}))
+            .collect();
+        let id = create_instance(
+            client,
+            self.datastore,
+            self.version,
+            json!({"configuration": group, "databases": [{"name": "appdb"}], "users": users}),
+        );
+        let port = port_of(&wait_status(server, client, &id, "ACTIVE", BUILD));
+        let root = enable_root(client, &id, root_password);
+        assert_eq!(root, root_password);
+        (self.logs_in)(port, self.root_user, &root);
+        for (i, password) in passwords.iter().enumerate().take(3) {
+            (self.logs_in)(port, &format!("made{i}"), password);
+        }
+        let (ok, out) = (self.query)(port, "made0", &passwords[0], "appdb", "SELECT 42;");
+        assert!(ok && out == "42", "{out}");
+        (id, port, root)
+    }
+
+    /// A running instance with root enabled (`first_root`), then attached to `group`; ACTIVE
+    /// once `live` says the group is what the server runs with. Its id, port and root password.
+    fn attached_later(
+        &self,
+        server: &Server,
+        client: &Client,
+        group: &str,
+        live: impl Fn(u16, &str) -> bool,
+    ) -> (String, u16, String) {
+        let id = create_instance(client, self.datastore, self.version, json!({}));
+        let port = port_of(&wait_status(server, client, &id, "ACTIVE", BUILD));
+        let root = enable_root(client, &id, "plain-root-password");
+        attach(client, &id, group);
+        wait_until(|| live(port, &root), "the group is live");
+        wait_status(server, client, &id, "ACTIVE", BUILD);
+        (id, port, root)
+    }
+
+    /// Adds the users `{prefix}{i}` with `passwords` to a running instance; each logs in with
+    /// exactly its password.
+    fn add_users(&self, client: &Client, id: &str, port: u16, prefix: &str, passwords: &[String]) {
+        let users: Vec<Value> = passwords
+            .iter()
+            .enumerate()
+            .map(|(i, p)| json!({"name": format!("{prefix}{i}"), "password": p}))
+            .collect();
+        client
+            .post(&format!("instances/{id}/users"), json!({"users": users}))
+            .expect(202);
+        for (i, password) in passwords.iter().enumerate() {
+            let user = format!("{prefix}{i}");
+            wait_until(
+                || self.can_log_in(port, &user, password),
+                &format!("{user} can log in"),
+            );
+            (self.logs_in)(port, &user, password);
+        }
+    }
+
+    /// Changes `user`'s password from `old` to `new`: the new one logs in exactly, the old one
+    /// no longer does.
+    fn change_password(
+        &self,
+        client: &Client,
+        id: &str,
+        port: u16,
+        user: &str,
+        old: &str,
+        new: &str,
+    ) {
+        client
+            .put(
+                &format!("instances/{id}/users/{user}"),
+                json!({"user": {"password": new}}),
+            )
+            .expect(202);
+        wait_until(
+            || self.can_log_in(port, user, new),
+            &format!("{user}'s new password works"),
+        );
+        (self.logs_in)(port, user, new);
+        assert!(
+            !self.can_log_in(port, user, old),
+            "{user} still logs in with {old:?}"
+        );
+    }
+
+    /// Enables root again with `new`: root logs in with it exactly, and no longer with `old`.
+    fn root_again(&self, client: &Client, id: &str, port: u16, old: &str, new: &str) -> String {
+        let root = enable_root(client, id, new);
+        (self.logs_in)(port, self.root_user, &root);
+        assert!(
+            !self.can_log_in(port, self.root_user, old),
+            "root still logs in with {old:?}"
+        );
+        root
+    }
+}
+
+const POSTGRESQL: Engine = Engine {
+    datastore: "postgresql",
+    version: "15",
+    query: psql,
+    default_database: "postgres",
+    root_user: "postgres",
+    logs_in: pg_logs_in,
+};
+
+const MARIADB: Engine = Engine {
+    datastore: "mariadb",
+    version: "10.11",
+    query: mariadb,
+    default_database: "",
+    root_user: "root",
+    logs_in: maria_logs_in,
+};
+
 /// Every file called `server.log` under `dir` (the nodes' server output), with its text.
 fn server_logs(dir: &Path) -> Vec<(String, String)> {
     let mut found = Vec::new();
@@ -287,63 +431,19 @@ fn postgresql_sql_is_read_the_same_under_hostile_session_settings() {
     let group = create_group(client, "postgresql", "15", hostile_postgresql());
     let passwords = hostile_passwords("pg");
     let root_password = format!(r#"{TAG}root's "root" \ trailing\"#);
+    let engine = &POSTGRESQL;
 
     // Attached at create: the users of the request, then more users, a password change, root.
-    let users: Vec<Value> = passwords
-        .iter()
-        .enumerate()
-        .take(3)
-        .map(|(i, p)| json!({"name": format!("made{i}"), "password": p, "databases": [{"name": "appdb"}]}))
-        .collect();
-    let id = create_instance(
-        client,
-        "postgresql",
-        "15",
-        json!({"configuration": group, "databases": [{"name": "appdb"}], "users": users}),
-    );
-    let port = port_of(&wait_status(server, client, &id, "ACTIVE", BUILD));
-    let root = enable_root(client, &id, &root_password);
-    assert_eq!(root, root_password);
+    let (id, port, root) =
+        engine.created_with_users(server, client, &group, &passwords, &root_password);
     // The hostile settings are what the server's sessions get.
     assert_eq!(
         pg_root(port, &root, "SHOW standard_conforming_strings;"),
         "off"
     );
     assert_eq!(pg_root(port, &root, "SHOW password_encryption;"), "md5");
-    for (i, password) in passwords.iter().enumerate().take(3) {
-        pg_logs_in(port, &format!("made{i}"), password);
-    }
-    let (ok, out) = psql(port, "made0", &passwords[0], "appdb", "SELECT 42;");
-    assert!(ok && out == "42", "{out}");
-    let added: Vec<Value> = passwords[3..]
-        .iter()
-        .enumerate()
-        .map(|(i, p)| json!({"name": format!("added{i}"), "password": p}))
-        .collect();
-    client
-        .post(&format!("instances/{id}/users"), json!({"users": added}))
-        .expect(202);
-    for (i, password) in passwords[3..].iter().enumerate() {
-        let user = format!("added{i}");
-        wait_until(
-            || psql(port, &user, password, "postgres", "SELECT 1;").0,
-            &format!("{user} can log in"),
-        );
-        pg_logs_in(port, &user, password);
-    }
-    client
-        .put(
-            &format!("instances/{id}/users/made1"),
-            json!({"user": {"password": passwords[4]}}),
-        )
-        .expect(202);
-    wait_until(
-        || psql(port, "made1", &passwords[4], "postgres", "SELECT 1;").0,
-        "made1's new password works",
-    );
-    pg_logs_in(port, "made1", &passwords[4]);
-    assert!(!psql(port, "made1", &passwords[1], "postgres", "SELECT 1;").0);
-    pg_logs_in(port, "postgres", &root);
+    engine.add_users(client, &id, port, "added", &passwords[3..]);
+    engine.change_password(client, &id, port, "made1", &passwords[1], &passwords[4]);
     // Nothing was injected: exactly the users asked for, and one superuser.
     let expected: BTreeSet<String> = ["postgres", "made0", "made1", "made2"]
         .iter()
@@ -363,46 +463,21 @@ fn postgresql_sql_is_read_the_same_under_hostile_session_settings() {
     );
 
     // Attached to a running instance, then users and root.
-    let other = create_instance(client, "postgresql", "15", json!({}));
-    let other_port = port_of(&wait_status(server, client, &other, "ACTIVE", BUILD));
-    let first_root = enable_root(client, &other, "plain-root-password");
+    let (other, other_port, first_root) =
+        engine.attached_later(server, client, &group, |port, root| {
+            pg_root(port, root, "SHOW standard_conforming_strings;") == "off"
+        });
     let (before, _) = pg_roles(other_port, &first_root);
-    attach(client, &other, &group);
-    wait_until(
-        || pg_root(other_port, &first_root, "SHOW standard_conforming_strings;") == "off",
-        "the group is live",
+    engine.add_users(client, &other, other_port, "late", &passwords);
+    engine.change_password(
+        client,
+        &other,
+        other_port,
+        "late0",
+        &passwords[0],
+        &passwords[3],
     );
-    wait_status(server, client, &other, "ACTIVE", BUILD);
-    let users: Vec<Value> = passwords
-        .iter()
-        .enumerate()
-        .map(|(i, p)| json!({"name": format!("late{i}"), "password": p}))
-        .collect();
-    client
-        .post(&format!("instances/{other}/users"), json!({"users": users}))
-        .expect(202);
-    for (i, password) in passwords.iter().enumerate() {
-        let user = format!("late{i}");
-        wait_until(
-            || psql(other_port, &user, password, "postgres", "SELECT 1;").0,
-            &format!("{user} can log in"),
-        );
-        pg_logs_in(other_port, &user, password);
-    }
-    client
-        .put(
-            &format!("instances/{other}/users/late0"),
-            json!({"user": {"password": passwords[3]}}),
-        )
-        .expect(202);
-    wait_until(
-        || psql(other_port, "late0", &passwords[3], "postgres", "SELECT 1;").0,
-        "late0's new password works",
-    );
-    pg_logs_in(other_port, "late0", &passwords[3]);
-    let other_root = enable_root(client, &other, &root_password);
-    pg_logs_in(other_port, "postgres", &other_root);
-    assert!(!psql(other_port, "postgres", &first_root, "postgres", "SELECT 1;").0);
+    let other_root = engine.root_again(client, &other, other_port, &first_root, &root_password);
     let (after, superusers) = pg_roles(other_port, &other_root);
     let added: BTreeSet<String> = after.difference(&before).cloned().collect();
     let late: BTreeSet<String> = (0..passwords.len()).map(|i| format!("late{i}")).collect();
@@ -591,57 +666,14 @@ fn mariadb_sql_is_read_the_same_under_hostile_session_settings() {
     let group = create_group(client, "mariadb", "10.11", hostile_mariadb());
     let passwords = hostile_passwords("my");
     let root_password = format!(r#"{TAG}root's "root" \ trailing\"#);
+    let engine = &MARIADB;
 
     // Attached at create.
-    let users: Vec<Value> = passwords
-        .iter()
-        .enumerate()
-        .take(3)
-        .map(|(i, p)| json!({"name": format!("made{i}"), "password": p, "databases": [{"name": "appdb"}]}))
-        .collect();
-    let id = create_instance(
-        client,
-        "mariadb",
-        "10.11",
-        json!({"configuration": group, "databases": [{"name": "appdb"}], "users": users}),
-    );
-    let port = port_of(&wait_status(server, client, &id, "ACTIVE", BUILD));
-    let root = enable_root(client, &id, &root_password);
+    let (id, port, root) =
+        engine.created_with_users(server, client, &group, &passwords, &root_password);
     assert!(maria_root(port, &root, "SELECT @@GLOBAL.sql_mode;").contains("NO_BACKSLASH_ESCAPES"));
-    maria_logs_in(port, "root", &root);
-    for (i, password) in passwords.iter().enumerate().take(3) {
-        maria_logs_in(port, &format!("made{i}"), password);
-    }
-    let (ok, out) = mariadb(port, "made0", &passwords[0], "appdb", "SELECT 42;");
-    assert!(ok && out == "42", "{out}");
-    let added: Vec<Value> = passwords[3..]
-        .iter()
-        .enumerate()
-        .map(|(i, p)| json!({"name": format!("added{i}"), "password": p}))
-        .collect();
-    client
-        .post(&format!("instances/{id}/users"), json!({"users": added}))
-        .expect(202);
-    for (i, password) in passwords[3..].iter().enumerate() {
-        let user = format!("added{i}");
-        wait_until(
-            || mariadb(port, &user, password, "", "SELECT 1;").0,
-            &format!("{user} can log in"),
-        );
-        maria_logs_in(port, &user, password);
-    }
-    client
-        .put(
-            &format!("instances/{id}/users/made1"),
-            json!({"user": {"password": passwords[4]}}),
-        )
-        .expect(202);
-    wait_until(
-        || mariadb(port, "made1", &passwords[4], "", "SELECT 1;").0,
-        "made1's new password works",
-    );
-    maria_logs_in(port, "made1", &passwords[4]);
-    assert!(!mariadb(port, "made1", &passwords[1], "", "SELECT 1;").0);
+    engine.add_users(client, &id, port, "added", &passwords[3..]);
+    engine.change_password(client, &id, port, "made1", &passwords[1], &passwords[4]);
     // The users are listed (EMPTY_STRING_IS_NULL would hide them from a query with ''), and no
     // account or global privilege was injected.
     let listed = names(
@@ -664,49 +696,21 @@ fn mariadb_sql_is_read_the_same_under_hostile_session_settings() {
     }
 
     // Attached to a running instance, then users and root.
-    let other = create_instance(client, "mariadb", "10.11", json!({}));
-    let other_port = port_of(&wait_status(server, client, &other, "ACTIVE", BUILD));
-    let first_root = enable_root(client, &other, "plain-root-password");
+    let (other, other_port, first_root) =
+        engine.attached_later(server, client, &group, |port, root| {
+            maria_root(port, root, "SELECT @@GLOBAL.sql_mode;").contains("NO_BACKSLASH_ESCAPES")
+        });
     let before = maria_accounts(other_port, &first_root);
-    attach(client, &other, &group);
-    wait_until(
-        || {
-            maria_root(other_port, &first_root, "SELECT @@GLOBAL.sql_mode;")
-                .contains("NO_BACKSLASH_ESCAPES")
-        },
-        "the group is live",
+    engine.add_users(client, &other, other_port, "late", &passwords);
+    engine.change_password(
+        client,
+        &other,
+        other_port,
+        "late0",
+        &passwords[0],
+        &passwords[3],
     );
-    wait_status(server, client, &other, "ACTIVE", BUILD);
-    let users: Vec<Value> = passwords
-        .iter()
-        .enumerate()
-        .map(|(i, p)| json!({"name": format!("late{i}"), "password": p}))
-        .collect();
-    client
-        .post(&format!("instances/{other}/users"), json!({"users": users}))
-        .expect(202);
-    for (i, password) in passwords.iter().enumerate() {
-        let user = format!("late{i}");
-        wait_until(
-            || mariadb(other_port, &user, password, "", "SELECT 1;").0,
-            &format!("{user} can log in"),
-        );
-        maria_logs_in(other_port, &user, password);
-    }
-    client
-        .put(
-            &format!("instances/{other}/users/late0"),
-            json!({"user": {"password": passwords[3]}}),
-        )
-        .expect(202);
-    wait_until(
-        || mariadb(other_port, "late0", &passwords[3], "", "SELECT 1;").0,
-        "late0's new password works",
-    );
-    maria_logs_in(other_port, "late0", &passwords[3]);
-    let other_root = enable_root(client, &other, &root_password);
-    maria_logs_in(other_port, "root", &other_root);
-    assert!(!mariadb(other_port, "root", &first_root, "", "SELECT 1;").0);
+    let other_root = engine.root_again(client, &other, other_port, &first_root, &root_password);
     let after = maria_accounts(other_port, &other_root);
     let late: BTreeSet<String> = (0..passwords.len()).map(|i| format!("late{i}@%")).collect();
     assert_eq!(

@@ -246,6 +246,8 @@ fn a_tenant_with_root_on_its_nodes_reaches_nothing_of_another_tenant_nor_the_hos
     // B takes root on each of its own instances, as the default policy allows.
     let (_, b_pg_root) = root(&b_client, &b.postgresql.id);
     let (b_maria_user, b_maria_root) = root(&b_client, &b.mariadb.id);
+    // A statement as B's MariaDB root.
+    let b_maria = |sql: &str| mariadb(b.mariadb.port, &b_maria_user, &b_maria_root, "", sql);
     let (b_redis_user, b_redis_root) = root(&b_client, &b.redis.id);
 
     // Programs B's PostgreSQL server runs reach its own node (the control)...
@@ -368,27 +370,15 @@ fn a_tenant_with_root_on_its_nodes_reaches_nothing_of_another_tenant_nor_the_hos
         path
     };
     let own_canary = canary(&b.mariadb.dir, node_uid(&b.mariadb.dir));
-    let (ok, out) = mariadb(
-        b.mariadb.port,
-        &b_maria_user,
-        &b_maria_root,
-        "",
-        &format!("SELECT LOAD_FILE('{}')", own_canary.display()),
-    );
+    let (ok, out) = b_maria(&format!("SELECT LOAD_FILE('{}')", own_canary.display()));
     assert!(
         ok && out == "canary",
         "B cannot read its own node's file: {out}"
     );
-    let (ok, out) = mariadb(
-        b.mariadb.port,
-        &b_maria_user,
-        &b_maria_root,
-        "",
-        &format!(
-            "SELECT 'own' INTO OUTFILE '{}/tmp/own-outfile'",
-            b.mariadb.dir.display()
-        ),
-    );
+    let (ok, out) = b_maria(&format!(
+        "SELECT 'own' INTO OUTFILE '{}/tmp/own-outfile'",
+        b.mariadb.dir.display()
+    ));
     assert!(ok, "B cannot write into its own node: {out}");
     assert!(b.mariadb.dir.join("tmp/own-outfile").exists());
     let foreign = [
@@ -398,13 +388,7 @@ fn a_tenant_with_root_on_its_nodes_reaches_nothing_of_another_tenant_nor_the_hos
         canary(&state.join("nodes"), 0),
     ];
     for path in &foreign {
-        let (ok, out) = mariadb(
-            b.mariadb.port,
-            &b_maria_user,
-            &b_maria_root,
-            "",
-            &format!("SELECT LOAD_FILE('{}') IS NULL", path.display()),
-        );
+        let (ok, out) = b_maria(&format!("SELECT LOAD_FILE('{}') IS NULL", path.display()));
         assert!(
             ok && out == "1",
             "B's MariaDB read {}: {out}",
@@ -415,16 +399,10 @@ fn a_tenant_with_root_on_its_nodes_reaches_nothing_of_another_tenant_nor_the_hos
         std::fs::remove_file(path).unwrap();
     }
     for dir in [&a.postgresql.dir, &a.redis.dir, &state] {
-        let (ok, out) = mariadb(
-            b.mariadb.port,
-            &b_maria_user,
-            &b_maria_root,
-            "",
-            &format!(
-                "SELECT 'pwned' INTO OUTFILE '{}/pwned-outfile'",
-                dir.display()
-            ),
-        );
+        let (ok, out) = b_maria(&format!(
+            "SELECT 'pwned' INTO OUTFILE '{}/pwned-outfile'",
+            dir.display()
+        ));
         assert!(!ok, "B's MariaDB wrote into {}: {out}", dir.display());
     }
 
