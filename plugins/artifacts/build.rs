@@ -42,10 +42,11 @@ fn main() {
         "tests/fixtures",
         "Cargo.lock",
     ] {
-        println!(
-            "cargo:rerun-if-changed={}",
-            workspace.join(watched).display()
-        );
+        // Relative to this package, not absolute: cargo keys a path package's build by its
+        // path within the workspace, so every checkout sharing a target directory (a clone
+        // CI makes, a second worktree) shares this script's record too; absolute paths
+        // would make one checkout watch another's sources and ship that one's drivers.
+        println!("cargo:rerun-if-changed=../../{watched}");
     }
     println!("cargo:rerun-if-env-changed=DROVER_SKIP_WASM_TARGET_INSTALL");
 
