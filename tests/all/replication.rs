@@ -97,6 +97,55 @@ impl Writer {
     }
 }
 
+/// The accounts a driver makes for itself on `id` (`names`) are not the tenant's: never
+/// listed, shown, changed, granted, revoked, deleted or created through the API. The caller
+/// then shows that replication, which one of them carries, is unharmed.
+fn internal_accounts_are_untouchable(client: &Client, id: &str, names: &[&str]) {
+    let listed = crate::common::nodes::names(
+        &client.get(&format!("instances/{id}/users")).expect(200),
+        "users",
+    );
+    for name in names {
+        assert!(
+            !listed.iter().any(|user| user == name),
+            "{name} is listed: {listed:?}"
+        );
+        let user = format!("instances/{id}/users/{name}");
+        client.get(&user).error("itemNotFound", 404);
+        client
+            .put(&user, json!({"user": {"password": "taken-over"}}))
+            .error("itemNotFound", 404);
+        client
+            .put(&user, json!({"user": {"name": "renamed"}}))
+            .error("itemNotFound", 404);
+        client.delete(&user).error("itemNotFound", 404);
+        for reply in [
+            client.get(&format!("{user}/databases")),
+            client.put(
+                &format!("{user}/databases"),
+                json!({"databases": [{"name": "appdb"}]}),
+            ),
+            client.delete(&format!("{user}/databases/appdb")),
+        ] {
+            // Refused: the account is not found, or the datastore has no access to grant
+            // (Redis: 501 for everyone).
+            assert!(
+                (400..500).contains(&reply.status) || reply.status == 501,
+                "{name}'s access: {} {}",
+                reply.status,
+                reply.body
+            );
+        }
+        let refused = client
+            .post(
+                &format!("instances/{id}/users"),
+                json!({"users": [{"name": name, "password": "taken-over"}]}),
+            )
+            .error("badRequest", 400);
+        assert!(refused.contains("reserved"), "{refused}");
+    }
+}
+
 #[test]
 fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
     require_binary("redis-server", "redis-server");
@@ -156,6 +205,11 @@ fn redis_replicas_follow_their_source_refuse_writes_and_detach() {
     assert_eq!(usage(client, "instances"), (3, 0));
     assert_eq!(usage(client, "volumes"), (6, 0));
 
+    internal_accounts_are_untouchable(
+        client,
+        &source,
+        &["drover-replicator", "drover-admin", "default"],
+    );
     // A write on the source is read on both replicas; a write on a replica is refused.
     assert_eq!(
         redis(source_port, &source_password, &["SET", "k2", "after"]),
@@ -451,6 +505,8 @@ struct SqlDatastore {
     seed_point: fn(u16, &str) -> String,
     /// Fails, naming the package to install, when a binary is missing.
     require: fn(),
+    /// The accounts the driver makes for itself (and the superuser's), not the tenant's.
+    internal_accounts: &'static [&'static str],
 }
 
 const MARIADB: SqlDatastore = SqlDatastore {
@@ -459,6 +515,7 @@ const MARIADB: SqlDatastore = SqlDatastore {
     sql: maria,
     seed_point: maria_seed_point,
     require: require_mariadb,
+    internal_accounts: &["drover_replicator", "drover", "root", "mariadb.sys"],
 };
 
 const POSTGRESQL: SqlDatastore = SqlDatastore {
@@ -467,6 +524,7 @@ const POSTGRESQL: SqlDatastore = SqlDatastore {
     sql: pg,
     seed_point: pg_seed_point,
     require: require_postgresql,
+    internal_accounts: &["drover_replicator", "postgres"],
 };
 
 impl SqlDatastore {
@@ -646,6 +704,7 @@ fn replicas_follow_refuse_writes_and_detach(store: &SqlDatastore) {
         [format!("{}-src", store.datastore)]
     );
 
+    internal_accounts_are_untouchable(client, &source, store.internal_accounts);
     // The seed has the data and the user; a new write arrives on both; writes are refused.
     assert!(store.run(source_port, "INSERT INTO t VALUES (2);").0);
     for (_, port) in &replicas {

@@ -7,6 +7,7 @@ use drover_driver_sdk::prelude::*;
 use drover_driver_sdk::secrets;
 
 use crate::lifecycle::ADMIN;
+use crate::replication::REPLICATOR;
 use crate::sql::{self, account, ident, literal};
 
 /// Schemas users may not create, drop or see as their own.
@@ -17,15 +18,9 @@ const RESERVED_DATABASES: &[&str] = &[
     "sys",
     "lost+found",
 ];
-/// Account names users may not take.
-const RESERVED_USERS: &[&str] = &[
-    "root",
-    ADMIN,
-    "mysql",
-    "mariadb.sys",
-    "replicator",
-    "public",
-];
+/// Account names users may not take: root, the accounts the driver makes for itself and the
+/// server's own. Never listed, shown or changed.
+const RESERVED_USERS: &[&str] = &["root", ADMIN, REPLICATOR, "mysql", "mariadb.sys", "public"];
 
 fn database_problem(name: &str) -> Option<String> {
     let ok = !name.is_empty()
@@ -534,6 +529,13 @@ mod tests {
             host: host.map(Into::into),
             password: Some("pw".into()),
             databases: vec![],
+        }
+    }
+
+    #[test]
+    fn the_accounts_the_driver_makes_for_itself_cannot_be_taken() {
+        for name in [REPLICATOR, ADMIN, "root"] {
+            assert!(validate_users(vec![user(name, None)]).is_err(), "{name}");
         }
     }
 

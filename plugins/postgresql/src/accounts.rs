@@ -8,12 +8,14 @@ use drover_driver_sdk::accounts::{Credentials, UserUpdate};
 use drover_driver_sdk::prelude::*;
 use drover_driver_sdk::secrets;
 
+use crate::replication::REPLICATOR;
 use crate::sql::{self, ident, literal};
 
 /// Databases users may not create, drop or name.
 const RESERVED_DATABASES: &[&str] = &["postgres", "template0", "template1"];
-/// Roles users may not create, drop or name (and every `pg_` role).
-const RESERVED_ROLES: &[&str] = &["postgres", "replicator", "drover", "public"];
+/// Roles users may not create, drop or name (and every `pg_` role): the superuser, the
+/// accounts the driver makes for itself, and `public`. Never listed, shown or changed.
+const RESERVED_ROLES: &[&str] = &["postgres", REPLICATOR, "drover", "public"];
 /// Character sets (PostgreSQL encodings) a database may use.
 const ENCODINGS: &[&str] = &[
     "UTF8",
@@ -313,11 +315,16 @@ fn user_rows(node: &Node, only: Option<&str>) -> DriverResult<Vec<String>> {
     let filter = only
         .map(|name| format!(" AND rolname = {}", literal(name)))
         .unwrap_or_default();
+    let reserved = RESERVED_ROLES
+        .iter()
+        .map(|role| literal(role))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = sql::run(
         node,
         "postgres",
         &format!(
-            "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname NOT IN ('postgres', 'replicator', 'drover') \
+            "SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname NOT IN ({reserved}) \
              AND NOT starts_with(rolname, 'pg_'){filter} ORDER BY rolname;"
         ),
     )?;
@@ -539,6 +546,16 @@ mod tests {
             host: None,
             password: password.map(Into::into),
             databases: vec![],
+        }
+    }
+
+    #[test]
+    fn the_accounts_the_driver_makes_for_itself_cannot_be_taken() {
+        for name in [REPLICATOR, "postgres"] {
+            assert!(
+                validate_users(vec![user(name, Some("pw"))]).is_err(),
+                "{name}"
+            );
         }
     }
 

@@ -12,6 +12,7 @@ use drover_driver_sdk::secrets;
 use sha2::{Digest, Sha256};
 
 use crate::admin::{self, ADMIN_USER};
+use crate::replication::REPLICATOR;
 
 /// ACL rules of a user created through the API (after `reset on >password`).
 const USER_RULES: &[&str] = &["~*", "&*", "+@all", "-@admin"];
@@ -27,7 +28,7 @@ const ROOT_RULES: &[&str] = &[
     "+acl|getuser",
 ];
 /// Names users may not take.
-const RESERVED: &[&str] = &["default", ADMIN_USER];
+const RESERVED: &[&str] = &["default", ADMIN_USER, REPLICATOR];
 
 /// The error for anything about databases.
 pub fn no_databases() -> DriverError {
@@ -281,6 +282,16 @@ mod tests {
             host: host.map(Into::into),
             password: password.map(Into::into),
             databases: vec![],
+        }
+    }
+
+    #[test]
+    fn the_accounts_the_driver_makes_for_itself_cannot_be_taken() {
+        for name in [REPLICATOR, ADMIN_USER, "default"] {
+            assert!(
+                validate_users(vec![user(name, None, Some("pw"))]).is_err(),
+                "{name}"
+            );
         }
     }
 
