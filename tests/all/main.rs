@@ -11,6 +11,7 @@ mod isolation;
 mod mariadb;
 mod nodes;
 mod postgresql;
+mod quickstart;
 mod redis;
 mod replication;
 mod runtime;

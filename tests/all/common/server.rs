@@ -102,6 +102,9 @@ pub struct Options {
     /// Run the server as this uid (and gid) instead of the test's user: the state directory is
     /// given to it, and the binary and drivers are copied where it can read them.
     pub run_as: Option<u32>,
+    /// Give the state directory and configuration file relative to the server's working
+    /// directory (the state directory's parent), as the quick start's `--state-dir var` is.
+    pub relative_state: bool,
 }
 
 impl Server {
@@ -150,16 +153,23 @@ impl Server {
             use std::os::unix::process::CommandExt;
             command.uid(uid).gid(uid);
         }
+        let (state_arg, config_arg) = if options.relative_state {
+            let name = PathBuf::from(state.path().file_name().unwrap());
+            command.current_dir(state.path().parent().unwrap());
+            (name.clone(), name.join("test-ports.toml"))
+        } else {
+            (state.path().to_path_buf(), config.clone())
+        };
         command
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--state-dir")
-            .arg(state.path())
+            .arg(&state_arg)
             .arg("--drivers-dir")
             .arg(&drivers)
             .arg("--config")
-            .arg(&config)
+            .arg(&config_arg)
             .args(&options.args)
             .env("RUST_LOG", "info,drover=debug")
             .env("NO_COLOR", "1")
