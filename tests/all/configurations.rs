@@ -258,6 +258,11 @@ fn lifecycle(case: Case) {
         let shown = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
         let fault = shown["fault"]["message"].as_str().unwrap();
         assert!(fault.contains(name), "{fault}");
+        // The driver's words, not the binding's debug form of its error.
+        assert!(
+            !fault.contains("DriverError") && !fault.starts_with("Failed("),
+            "{fault}"
+        );
         assert!(shown["configuration"].is_null(), "{shown}");
         assert_eq!(
             live(before),

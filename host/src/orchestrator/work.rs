@@ -249,14 +249,7 @@ impl From<CallError> for StepError {
     fn from(error: CallError) -> StepError {
         match error {
             CallError::Driver(DriverError::NotReady(message)) => StepError::transient(message),
-            CallError::Driver(DriverError::Invalid(errors)) => StepError::new(
-                errors
-                    .into_iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            CallError::Driver(other) => StepError::new(other.to_string()),
+            CallError::Driver(other) => StepError::new(crate::runtime::driver_message(&other)),
             CallError::Fault {
                 driver, message, ..
             } => StepError {

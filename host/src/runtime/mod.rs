@@ -145,7 +145,7 @@ pub enum LoadError {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
     /// The driver answered with one of the contract's errors.
-    #[error("{0}")]
+    #[error("{}", driver_message(.0))]
     Driver(DriverError),
     /// The driver did not answer: it trapped, overran its deadline or memory, or could not be
     /// instantiated. The host and the next call are unaffected.
@@ -158,6 +158,23 @@ pub enum CallError {
         /// The details.
         message: String,
     },
+}
+
+/// What a driver's error says, as a person reads it: its text (the fields' messages, for
+/// invalid input), never the binding's debug form (`Failed("…")`).
+pub fn driver_message(error: &DriverError) -> String {
+    match error {
+        DriverError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        DriverError::Unsupported(message)
+        | DriverError::Conflict(message)
+        | DriverError::NotFound(message)
+        | DriverError::Failed(message)
+        | DriverError::NotReady(message) => message.clone(),
+    }
 }
 
 /// The ways a driver call can fail without an answer.
