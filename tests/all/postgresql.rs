@@ -77,6 +77,18 @@ fn a_postgresql_instance_lives_its_whole_life() {
             json!({"users": [{"name": "analyst", "password": "a-secret"}]}),
         )
         .expect(202);
+    // A user that exists is a conflict, as on the other datastores, and keeps its password;
+    // nothing of a request naming one is created.
+    let refused = client
+        .post(
+            &format!("instances/{id}/users"),
+            json!({"users": [{"name": "fresh", "password": "f-secret"},
+                {"name": "analyst", "password": "other-secret"}]}),
+        )
+        .error("conflict", 409);
+    assert!(refused.contains("analyst"), "{refused}");
+    assert!(psql(port, "analyst", "a-secret", "postgres", "SELECT 1;").0);
+    assert!(!psql(port, "analyst", "other-secret", "postgres", "SELECT 1;").0);
     assert_eq!(
         names(
             &client.get(&format!("instances/{id}/users")).expect(200),

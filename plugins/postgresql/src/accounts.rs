@@ -273,10 +273,34 @@ fn grant(node: &Node, user: &str, database: &str) -> DriverResult<()> {
     Ok(())
 }
 
-/// `accounts.create-users`: a user that exists is left as it is.
-pub fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
+/// What creating a user that already exists means.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// A conflict (`accounts.create-users`): the request would silently keep the old
+    /// password. PostgreSQL keeps only a salted hash, so whether the passwords match is not
+    /// known without logging in as the user.
+    Conflict,
+    /// Left as it is, with its access granted (a create's step, which may run again after the
+    /// host is restarted and finds the users it made the first time).
+    Keep,
+}
+
+/// Creates the users, with access to their databases; `existing` says what a user that
+/// exists means. Nothing is created unless every user is new.
+pub fn create_users(node: &Node, users: Vec<User>, existing: Existing) -> DriverResult<()> {
     refuse_on_replica(node)?;
-    for user in validate_users(users)? {
+    let users = validate_users(users)?;
+    if existing == Existing::Conflict {
+        for user in &users {
+            if role_exists(node, &user.name)? {
+                return Err(DriverError::conflict(format!(
+                    "User {} already exists.",
+                    user.name
+                )));
+            }
+        }
+    }
+    for user in users {
         if !role_exists(node, &user.name)? {
             let password = user.password.as_deref().unwrap_or_default();
             let created = sql::run(

@@ -150,7 +150,7 @@ impl Driver for Postgresql {
     }
 
     fn create_users(node: &Node, users: Vec<User>) -> DriverResult<()> {
-        accounts::create_users(node, users)
+        accounts::create_users(node, users, accounts::Existing::Conflict)
     }
 
     fn list_users(node: &Node) -> DriverResult<Vec<User>> {

@@ -228,7 +228,7 @@ pub fn install_data(node: &Node, context: &NodeContext) -> DriverResult<()> {
 /// `lifecycle.prepare`: the requested databases, then users with their access.
 pub fn prepare(node: &Node, request: PrepareRequest) -> DriverResult<()> {
     accounts::create_databases(node, request.databases)?;
-    accounts::create_users(node, request.users)
+    accounts::create_users(node, request.users, accounts::Existing::Keep)
 }
 
 /// `lifecycle.check-health`.
