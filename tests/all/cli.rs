@@ -116,3 +116,38 @@ fn driver_check_accepts_a_driver_and_says_what_is_wrong_with_others() {
     assert!(!partial.status.success());
     assert!(String::from_utf8_lossy(&partial.stdout).contains("drover:driver/lifecycle"));
 }
+
+#[test]
+fn an_unreadable_tokens_file_is_refused_at_start_and_logged_when_it_breaks_later() {
+    // At start: the server does not run, and says which file and why.
+    let state = tempfile::tempdir().unwrap();
+    std::fs::write(state.path().join("tokens.json"), "{ not json").unwrap();
+    let output = Command::new(drover_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state.path())
+        .args(["--drivers-dir", drover_artifacts::DRIVERS_DIR])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it started: {stderr}");
+    assert!(stderr.contains("tokens.json"), "{stderr}");
+
+    // While running: every token is refused and the log says why, once.
+    let server = Server::start(Options::default());
+    let admin = crate::common::api::admin_token(server.state_dir());
+    let client = crate::common::api::Client::new(&server.base, "admin", Some(&admin));
+    client.get("flavors").expect(200);
+    let tokens = server.state_dir().join("tokens.json");
+    let good = std::fs::read(&tokens).unwrap();
+    std::fs::write(&tokens, "{ broken").unwrap();
+    client.get("flavors").error("unauthorized", 401);
+    client.get("flavors").error("unauthorized", 401);
+    let log = server.log_text();
+    assert_eq!(
+        log.matches("the tokens file cannot be read").count(),
+        1,
+        "{log}"
+    );
+    std::fs::write(&tokens, good).unwrap();
+    client.get("flavors").expect(200);
+}

@@ -225,10 +225,17 @@ impl Authenticator {
             .and_then(|m| m.modified())
             .ok();
         if cache.0 != modified || modified.is_none() {
-            *cache = (
-                modified,
-                TokensFile::read(&self.tokens_path).unwrap_or_default(),
-            );
+            // A file that cannot be read grants nothing (a revocation with a typo in it must
+            // not leave the revoked token working), and says so once per change.
+            let tokens = TokensFile::read(&self.tokens_path).unwrap_or_else(|error| {
+                if cache.0 != modified {
+                    tracing::error!(
+                        "the tokens file cannot be read, so no token is accepted until it is fixed: {error:#}"
+                    );
+                }
+                TokensFile::default()
+            });
+            *cache = (modified, tokens);
         }
         cache
             .1
