@@ -82,6 +82,11 @@ pub async fn launch(
         None => policy::Policy::trove_defaults(),
     };
     let auth = Arc::new(auth::Authenticator::new(config.auth, config.tokens_file()));
+    if config.auth == config::AuthMode::Noauth {
+        let warning = "noauth mode is for development: every caller may act on the project in its request's path with the roles it names in X-Roles";
+        tracing::warn!("{warning}");
+        eprintln!("drover: {warning}");
+    }
     if let Some(path) = auth.ensure_admin_token()? {
         tracing::warn!(path = %path.display(), "created an admin token (project \"admin\"); it is in this file");
         eprintln!(

@@ -730,3 +730,125 @@ fn a_policy_file_overrides_the_default_rules() {
     // Rules the file does not name keep their defaults.
     setup.member.get("datastores").expect(200);
 }
+
+/// Sends a POST (`headers` CRLF-separated, then `body`) and reads the answer, which may come
+/// before the server has taken the whole body: its status and JSON body.
+fn answer_to_post(server: &Server, path: &str, headers: &str, body: Vec<u8>) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{headers}\r\n\r\n"
+    )
+    .unwrap();
+    // The body from another thread: the server may answer and close before taking all of it.
+    let mut writer = stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || {
+        let _ = writer.write_all(&body);
+    });
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let _ = sending.join();
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    // The JSON, whether the body came whole or in chunks.
+    let body = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| Some(&body[body.find('{')?..=body.rfind('}')?]))
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[test]
+fn oversized_bodies_are_413_in_troves_envelope_and_authentication_comes_first() {
+    let setup = Setup::start(None, &[]);
+    // A JSON body past the API's limit (10 MiB).
+    let member = token(setup.server.state_dir(), "p1", "member");
+    let (status, body) = answer_to_post(
+        &setup.server,
+        "/v1.0/p1/instances",
+        &format!(
+            "X-Auth-Token: {member}\r\nContent-Type: application/json\r\nContent-Length: {}",
+            10 << 20
+        ),
+        vec![b' '; 10 << 20],
+    );
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["overLimit"]["code"], 413, "{body}");
+    // A driver component past its own (larger) limit.
+    let admin = admin_token(setup.server.state_dir());
+    let (status, body) = answer_to_post(
+        &setup.server,
+        "/v1.0/p1/mgmt/drivers",
+        &format!(
+            "X-Auth-Token: {admin}\r\nContent-Type: application/wasm\r\nContent-Length: {}",
+            (64 << 20) + 1
+        ),
+        vec![0; (64 << 20) + 1],
+    );
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["overLimit"]["code"], 413, "{body}");
+    // Without a token, the body is never read: 401 at once, whatever size it announces.
+    let (status, body) = answer_to_post(
+        &setup.server,
+        "/v1.0/p1/mgmt/drivers",
+        &format!(
+            "Content-Type: application/wasm\r\nContent-Length: {}",
+            1u64 << 30
+        ),
+        Vec::new(),
+    );
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(
+        setup.member.get("instances").expect(200)["instances"],
+        json!([])
+    );
+}
+
+#[test]
+fn noauth_takes_only_json_bodies_and_warns_that_it_is_for_development() {
+    let server = Server::start(Options {
+        args: vec!["--auth".into(), "noauth".into()],
+        ..Default::default()
+    });
+    assert!(
+        server.log_text().contains("noauth mode is for development"),
+        "{}",
+        server.log_text()
+    );
+    let client = Client::new(&server.base, "p1", None);
+    let body = json!({"instance": {"name": "from-a-page", "flavorRef": 2, "volume": {"size": 1},
+        "datastore": {"type": "redis", "version": "7.0"}}})
+    .to_string();
+    // What a web page can send without a preflight: a form, plain text.
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let reply = client.send_bytes("POST", "instances", body.clone().into_bytes(), content_type);
+        assert_eq!(reply.status, 415, "{content_type}: {}", reply.body);
+        assert_eq!(reply.body["badMediaType"]["code"], 415, "{}", reply.body);
+    }
+    assert_eq!(client.get("instances").expect(200)["instances"], json!([]));
+    // JSON is taken, with or without a charset.
+    let reply = client.send_bytes(
+        "POST",
+        "configurations",
+        json!({"configuration": {"name": "g", "values": {"maxmemory-policy": "allkeys-lru"},
+            "datastore": {"type": "redis", "version": "7.0"}}})
+        .to_string()
+        .into_bytes(),
+        "application/json; charset=utf-8",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}

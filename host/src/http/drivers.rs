@@ -1,7 +1,6 @@
 //! Driver management (admins).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use drover_api::common::PyBool;
@@ -10,7 +9,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{Caller, Query};
+use super::extract::{Caller, Query, RawBody};
 use super::views::timestamp;
 use crate::service;
 use crate::service::drivers::DriverDetails;
@@ -44,7 +43,7 @@ pub async fn upload(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Query(query): Query<UploadQuery>,
-    bytes: Bytes,
+    RawBody(bytes): RawBody,
 ) -> ApiResult<(StatusCode, Json<DriverResponse>)> {
     let details =
         service::drivers::upload(&state.services, &ctx, bytes.to_vec(), query.activate.0).await?;

@@ -73,6 +73,39 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Reads the whole body; one over the route's limit is a 413 in Trove's envelope.
+async fn read_body<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(request, state)
+        .await
+        .map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorKind::OverLimit,
+                    "The request body is larger than this resource accepts.",
+                )
+            } else {
+                ApiError::bad_request(format!(
+                    "The request body could not be read: {}",
+                    e.body_text()
+                ))
+            }
+        })
+}
+
+/// A body taken as it is (a driver component).
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_body(request, state).await.map(RawBody)
+    }
+}
+
 /// A JSON body. A malformed body or one that breaks the schema is a 400 naming the field.
 pub struct Body<T>(pub T);
 
@@ -80,11 +113,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|e| {
-                ApiError::bad_request(format!("The request body could not be read: {e}"))
-            })?;
+        let bytes = read_body(request, state).await?;
         parse(&bytes).map(Body)
     }
 }
@@ -115,11 +144,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|e| {
-                ApiError::bad_request(format!("The request body could not be read: {e}"))
-            })?;
+        let bytes = read_body(request, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalBody(None));
         }

@@ -63,6 +63,43 @@ async fn not_implemented() -> ApiError {
     )
 }
 
+/// In noauth mode any caller is trusted with what it claims, so a web page the operator
+/// visits could post to the API with a form or a `text/plain` body (no preflight): only JSON
+/// bodies are taken, which a page can send only after a preflight the API never answers. A
+/// driver component (its own upload route, for administrators, whose `X-Roles` needs a
+/// preflight too) is the one body that is not JSON.
+async fn noauth_json_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let has_body = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .is_none_or(|length| length != "0")
+        && !matches!(
+            *request.method(),
+            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::DELETE
+        );
+    let json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+    let component = request.uri().path().ends_with("/mgmt/drivers");
+    if state.auth.mode() == crate::config::AuthMode::Noauth && has_body && !json && !component {
+        return ApiError::new(
+            ErrorKind::BadMediaType,
+            "In noauth mode the API takes only JSON bodies (Content-Type: application/json).",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let project = Router::new()
@@ -204,7 +241,11 @@ pub fn router(state: AppState) -> Router {
         .route("/clusters/{*rest}", any(not_implemented))
         .route("/backups", any(not_implemented))
         .route("/backups/{*rest}", any(not_implemented))
-        .method_not_allowed_fallback(bad_method);
+        .method_not_allowed_fallback(bad_method)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            noauth_json_only,
+        ));
 
     let request_id = HeaderName::from_static(REQUEST_ID);
     Router::new()
