@@ -56,7 +56,9 @@ async fn bad_method() -> ApiError {
     )
 }
 
-async fn not_implemented() -> ApiError {
+/// Authenticated (and rate-limited) first, like every route: what is not there yet is not
+/// shown to a caller without a token either.
+async fn not_implemented(_caller: extract::Caller) -> ApiError {
     ApiError::new(
         ErrorKind::NotImplemented,
         "This part of the API is not implemented yet.",

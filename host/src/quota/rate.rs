@@ -69,13 +69,25 @@ impl RateLimiter {
         bucket.updated = now;
     }
 
+    /// The limit a verb counts against: its own, or where it has none (Trove's defaults name
+    /// four verbs) the one of the verb it acts like — PATCH as PUT, HEAD as GET — so no verb
+    /// escapes the limits.
+    fn limit_for(&self, verb: &str) -> Option<&RateLimit> {
+        let named = |verb: &str| {
+            self.limits
+                .iter()
+                .find(|l| l.verb.eq_ignore_ascii_case(verb))
+        };
+        named(verb).or_else(|| match verb.to_ascii_uppercase().as_str() {
+            "PATCH" => named("PUT"),
+            "HEAD" => named("GET"),
+            _ => None,
+        })
+    }
+
     /// Counts a request; `Err(wait)` when the project has used up the verb's limit.
     pub fn check(&self, project_id: &str, verb: &str) -> Result<(), Duration> {
-        let Some(limit) = self
-            .limits
-            .iter()
-            .find(|l| l.verb.eq_ignore_ascii_case(verb))
-        else {
+        let Some(limit) = self.limit_for(verb) else {
             return Ok(());
         };
         let now = Instant::now();

@@ -201,7 +201,7 @@ pub async fn create(
 ) -> ServiceResult<GroupDetails> {
     ctx.authorize(services, "configuration:create")?;
     let name = request.name.as_deref().map(str::trim).unwrap_or("");
-    if name.is_empty() || name.len() > 255 {
+    if !super::is_name(name) {
         return Err(ServiceError::BadRequest(
             "name: a configuration group needs a name of 1 to 255 characters.".into(),
         ));

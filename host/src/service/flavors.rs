@@ -40,7 +40,7 @@ pub async fn create(
             "id: 1 to 64 letters, digits, '-', '_' or '.'".into(),
         ));
     }
-    if name.trim().is_empty() || name.len() > 255 {
+    if !super::is_name(name.trim()) {
         return Err(ServiceError::BadRequest("name: 1 to 255 characters".into()));
     }
     if !(64..=1 << 20).contains(&ram_mb) {

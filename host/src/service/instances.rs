@@ -174,7 +174,7 @@ pub async fn create(
 ) -> ServiceResult<InstanceDetails> {
     ctx.authorize(services, "instance:create")?;
     let name = request.name.as_deref().map(str::trim).unwrap_or("");
-    if name.is_empty() || name.len() > 255 {
+    if !super::is_name(name) {
         return Err(ServiceError::BadRequest(
             "name: an instance needs a name of 1 to 255 characters.".into(),
         ));
@@ -825,7 +825,7 @@ pub async fn rename(services: &Services, ctx: &Ctx, id: &str, name: &str) -> Ser
     let instance = owned(services, ctx, id).await?;
     ctx.authorize_for(services, "instance:update", &instance.project_id)?;
     let name = name.trim();
-    if name.is_empty() || name.len() > 255 {
+    if !super::is_name(name) {
         return Err(ServiceError::BadRequest(
             "name: must be 1 to 255 characters.".into(),
         ));

@@ -172,3 +172,9 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 
 /// The services, shared.
 pub type SharedServices = Arc<Services>;
+
+/// Whether `name` is a resource's display name: 1 to 255 characters (characters, not bytes:
+/// the limit the messages and Trove state).
+pub(crate) fn is_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().count() <= 255
+}

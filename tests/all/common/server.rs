@@ -105,6 +105,8 @@ pub struct Options {
     /// Give the state directory and configuration file relative to the server's working
     /// directory (the state directory's parent), as the quick start's `--state-dir var` is.
     pub relative_state: bool,
+    /// More configuration (TOML), after the test's port range.
+    pub config: String,
 }
 
 impl Server {
@@ -132,7 +134,10 @@ impl Server {
         let config = state.path().join("test-ports.toml");
         std::fs::write(
             &config,
-            format!("[backend]\nport_range = [{}, {}]\n", ports.low, ports.high),
+            format!(
+                "{}\n[backend]\nport_range = [{}, {}]\n",
+                options.config, ports.low, ports.high
+            ),
         )
         .unwrap();
         let log = state.path().join("drover.log");
