@@ -31,6 +31,11 @@ pub enum AuthMode {
 pub struct Config {
     /// Address the API listens on.
     pub listen: SocketAddr,
+    /// The URL clients reach the API at, for the links in responses (behind a proxy or a
+    /// load balancer, its address); default `http://<the address listened on>`. Never taken
+    /// from a request's `Host` header.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// Directory for the embedded database, nodes, driver cache and tokens.
     pub state_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: SQLite in the state directory.
@@ -211,6 +216,13 @@ impl Config {
 
     /// Checks what the types cannot.
     pub fn check(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.public_url {
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://"))
+                    && !url.contains(char::is_whitespace),
+                "public_url {url:?} must be an http:// or https:// URL"
+            );
+        }
         let [low, high] = self.backend.port_range;
         anyhow::ensure!(
             low > 0 && low <= high,

@@ -132,7 +132,15 @@ pub async fn launch(
         }
     });
 
-    let app = http::router(http::AppState { services, auth });
+    let public_url: Arc<str> = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').into(),
+        None => format!("http://{}", listener.local_addr()?).into(),
+    };
+    let app = http::router(http::AppState {
+        services,
+        auth,
+        public_url,
+    });
     tracing::info!(address = %listener.local_addr()?, "serving the Trove v1.0 API");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -928,3 +928,35 @@ fn names_are_counted_in_characters_and_unbuilt_routes_authenticate_first() {
         setup.member.get(path).error("notImplemented", 501);
     }
 }
+
+#[test]
+fn links_start_with_the_configured_public_url_whatever_the_host_header() {
+    let server = Server::start(Options {
+        config: "public_url = \"https://db.example.test:8779/\"\n".into(),
+        ..Default::default()
+    });
+    let admin = admin_token(server.state_dir());
+    let http = reqwest::blocking::Client::new();
+    for host in [None, Some("attacker.example")] {
+        let get = |path: &str| -> Value {
+            let mut request = http
+                .get(format!("{}{path}", server.base))
+                .header("X-Auth-Token", &admin);
+            if let Some(host) = host {
+                request = request.header("Host", host);
+            }
+            request.send().unwrap().json().unwrap()
+        };
+        let version = get("/v1.0");
+        let href = version["version"]["links"][0]["href"].as_str().unwrap();
+        assert_eq!(href, "https://db.example.test:8779/v1.0/", "{version}");
+        let flavors = get("/v1.0/admin/flavors");
+        for link in flavors["flavors"][0]["links"].as_array().unwrap() {
+            let href = link["href"].as_str().unwrap();
+            assert!(
+                href.starts_with("https://db.example.test:8779/"),
+                "Host {host:?}: {href}"
+            );
+        }
+    }
+}

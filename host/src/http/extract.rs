@@ -10,20 +10,19 @@ use super::AppState;
 use super::error::ApiError;
 use crate::service::Ctx;
 
-/// The base URL of the request (scheme and host), for links.
+/// The base URL for links: the configured public URL, never the request's `Host` header
+/// (which the client chooses, so links built from it would point where the client says).
 #[derive(Debug, Clone)]
 pub struct Base(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Base {
+impl FromRequestParts<AppState> for Base {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        Ok(Base(format!("http://{host}")))
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Base(state.public_url.to_string()))
     }
 }
 

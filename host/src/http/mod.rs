@@ -43,6 +43,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// Authentication.
     pub auth: Arc<Authenticator>,
+    /// The URL links in responses start with (no trailing `/`).
+    pub public_url: Arc<str>,
 }
 
 async fn not_found() -> ApiError {
