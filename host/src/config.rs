@@ -71,6 +71,19 @@ pub struct Config {
     pub datastores: Vec<DatastoreConfig>,
     /// Where and how nodes run.
     pub backend: BackendSection,
+    /// How the API's HTTP connections are bounded.
+    pub http: HttpSection,
+}
+
+/// How the API's HTTP connections are bounded.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// Seconds a request's head may take to arrive; a kept-alive connection that sends no
+    /// request for that long is closed too.
+    pub header_timeout_s: u64,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
 }
 
 /// Driver runtime limits; see [`RuntimeConfig`].

@@ -142,12 +142,21 @@ pub async fn launch(
         public_url,
     });
     tracing::info!(address = %listener.local_addr()?, "serving the Trove v1.0 API");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
+    let limits = http::serve::Limits {
+        header_timeout: Duration::from_secs(config.http.header_timeout_s),
+        max_connections: config.http.max_connections,
+    };
+    http::serve::serve(
+        listener,
+        app,
+        limits,
+        async move {
             shutdown.await;
             stop.notify_waiters();
-        })
-        .await?;
+        },
+        Duration::from_secs(30),
+    )
+    .await?;
     Ok(())
 }
 

@@ -960,3 +960,89 @@ fn links_start_with_the_configured_public_url_whatever_the_host_header() {
         }
     }
 }
+
+/// A raw connection to `server`, reads giving up after 30 s.
+fn raw_connection(server: &Server) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream
+}
+
+#[test]
+fn half_sent_requests_and_idle_connections_are_closed() {
+    use std::io::{Read, Write};
+    let server = Server::start(Options {
+        config: "[http]\nheader_timeout_s = 2\n".into(),
+        ..Default::default()
+    });
+    // Whether the server ends the connection (rather than the test's 30 s giving up).
+    let closed_by_server = |stream: &mut std::net::TcpStream| {
+        let mut rest = Vec::new();
+        match stream.read_to_end(&mut rest) {
+            Ok(_) => true,
+            Err(error) => error.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    };
+    let mut half = raw_connection(&server);
+    half.write_all(b"GET /v1.0 HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut idle = raw_connection(&server);
+    // Kept alive after a request, then idle.
+    let mut kept = raw_connection(&server);
+    kept.write_all(b"GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 12];
+    kept.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    assert!(
+        closed_by_server(&mut half),
+        "a half-sent request head was kept open"
+    );
+    assert!(
+        closed_by_server(&mut idle),
+        "a connection that sent nothing was kept open"
+    );
+    assert!(
+        closed_by_server(&mut kept),
+        "an idle kept-alive connection was kept open"
+    );
+}
+
+#[test]
+fn connections_beyond_the_cap_are_told_the_server_is_busy() {
+    use std::io::{Read, Write};
+    let server = Server::start(Options {
+        config: "[http]\nmax_connections = 3\n".into(),
+        ..Default::default()
+    });
+    let held: Vec<_> = (0..3).map(|_| raw_connection(&server)).collect();
+    let ask = || {
+        let mut stream = raw_connection(&server);
+        stream
+            .write_all(b"GET /healthcheck HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    // The three held connections are accepted before this one (in order), so it is over.
+    let answer = ask();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    assert!(answer.contains("\"serviceUnavailable\""), "{answer:?}");
+    // A slot given back is used again.
+    drop(held);
+    let started = std::time::Instant::now();
+    loop {
+        let answer = ask();
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no slot came back: {answer:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

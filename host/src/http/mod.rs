@@ -11,6 +11,7 @@ mod error;
 mod extract;
 mod instances;
 mod mgmt;
+pub mod serve;
 mod versions;
 mod views;
 
