@@ -46,6 +46,12 @@ pub fn run_text(server: &Server, project: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("openstack runs");
+    String::from_utf8_lossy(&succeeded(args, output)).to_string()
+}
+
+/// What an `openstack <args>` run printed; it must have succeeded.
+#[track_caller]
+pub fn succeeded(args: &[&str], output: std::process::Output) -> Vec<u8> {
     assert!(
         output.status.success(),
         "openstack {} failed ({}):\n{}\n{}",
@@ -54,7 +60,7 @@ pub fn run_text(server: &Server, project: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).to_string()
+    output.stdout
 }
 
 /// Runs `openstack … <args> -f json` and returns its JSON output.

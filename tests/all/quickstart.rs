@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::clients::{PROJECT, openstack};
+use crate::clients::{PROJECT, openstack, succeeded};
 use crate::common::api::{Client, token};
 use crate::common::nodes::{port, redis_cli, wait_status};
 use crate::common::server::{Options, Server};
@@ -41,15 +41,7 @@ fn openstack_as_in_the_readme(server: &Server, token: &str, args: &[&str]) -> Va
         .env("OS_ENDPOINT", format!("{}/v1.0/{PROJECT}", server.base))
         .output()
         .expect("openstack runs");
-    assert!(
-        output.status.success(),
-        "openstack {} failed ({}):\n{}\n{}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("openstack printed JSON")
+    serde_json::from_slice(&succeeded(args, output)).expect("openstack printed JSON")
 }
 
 #[test]
