@@ -238,8 +238,28 @@ fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
         .unwrap()
         .to_string();
     // The first host takes the task (its lease now runs) and is in the middle of initdb when
-    // the whole host dies: drover and every process working in its nodes' directories.
-    std::thread::sleep(Duration::from_millis(800));
+    // the whole host dies: drover and every process working in its nodes' directories. The
+    // kill comes as soon as a process runs as the node's user (a fixed delay raced creates
+    // that now finish within it).
+    let nodes = first.state_dir().join("nodes");
+    let started = std::time::Instant::now();
+    while !std::fs::read_dir(&nodes)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            let dir = entry.path();
+            dir.is_dir()
+                && !crate::common::nodes::processes_of_uid(crate::common::nodes::node_uid(&dir))
+                    .is_empty()
+        })
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the create never started a node process"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let (first_state, ports) = first.kill();
     for entry in std::fs::read_dir(first_state.path().join("nodes"))
         .into_iter()
