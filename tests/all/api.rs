@@ -736,10 +736,7 @@ fn a_policy_file_overrides_the_default_rules() {
 fn answer_to_post(server: &Server, path: &str, headers: &str, body: Vec<u8>) -> (u16, Value) {
     use std::io::{Read, Write};
     let address = server.base.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
+    let mut stream = raw_connection(server);
     write!(
         stream,
         "POST {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{headers}\r\n\r\n"

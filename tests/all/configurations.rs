@@ -12,7 +12,7 @@ use crate::common::nodes::{create_instance, port, redis_cli, wait_status};
 use crate::nodes::require_binary;
 
 /// Creates a configuration group; its id.
-fn create_group(
+pub fn create_group(
     client: &Client,
     name: &str,
     datastore: &str,

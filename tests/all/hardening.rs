@@ -73,16 +73,13 @@ fn unescaped(password: &str) -> String {
 }
 
 fn create_group(client: &Client, datastore: &str, version: &str, values: Value) -> String {
-    client
-        .post(
-            "configurations",
-            json!({"configuration": {"name": format!("{datastore}-hostile"), "values": values,
-                "datastore": {"type": datastore, "version": version}}}),
-        )
-        .expect(200)["configuration"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    crate::configurations::create_group(
+        client,
+        &format!("{datastore}-hostile"),
+        datastore,
+        version,
+        values,
+    )
 }
 
 fn create_instance(client: &Client, datastore: &str, version: &str, extra: Value) -> String {

@@ -301,7 +301,8 @@ pub fn create_users(node: &Node, users: Vec<User>, existing: Existing) -> Driver
         }
     }
     for user in users {
-        if !role_exists(node, &user.name)? {
+        // Under Conflict every user was just found absent: no second look.
+        if existing == Existing::Conflict || !role_exists(node, &user.name)? {
             let password = user.password.as_deref().unwrap_or_default();
             let created = sql::run(
                 node,
