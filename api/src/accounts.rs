@@ -48,6 +48,9 @@ pub struct DatabaseView {
 pub struct DatabasesResponse {
     /// The databases.
     pub databases: Vec<DatabaseView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// A user to create.
@@ -90,6 +93,9 @@ pub struct UserView {
 pub struct UsersResponse {
     /// The users.
     pub users: Vec<UserView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// `GET /instances/{id}/users/{name}`.

@@ -75,6 +75,9 @@ pub struct ConfigurationResponse {
 pub struct ConfigurationsResponse {
     /// The groups.
     pub configurations: Vec<ConfigurationView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// `GET /configurations/{id}/instances`.
@@ -82,6 +85,9 @@ pub struct ConfigurationsResponse {
 pub struct ConfigurationInstancesResponse {
     /// The instances it is attached to.
     pub instances: Vec<ResourceRef>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// A parameter of a datastore version's catalog.
@@ -123,6 +129,9 @@ pub struct ParametersResponse {
     /// The parameters.
     #[serde(rename = "configuration-parameters")]
     pub parameters: Vec<ParameterView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// A parameter the service controls itself, and why users may not set it.

@@ -39,6 +39,9 @@ pub struct DatastoreView {
 pub struct DatastoresResponse {
     /// The datastores.
     pub datastores: Vec<DatastoreView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// `GET /datastores/{id}`.
@@ -67,6 +70,13 @@ pub struct DatastoreVersionView {
     pub image: String,
     /// Trove's packages field.
     pub packages: String,
+    /// Trove's image tags: none, nodes are not started from images.
+    pub image_tags: Vec<String>,
+    /// What serves it: in Trove the guest agent's manager class, here the driver's name.
+    pub registry_ext: String,
+    /// What replicates it: in Trove a strategy class, here the driver too (whether it offers
+    /// replication is in its manifest, `GET /mgmt/drivers`).
+    pub repl_strategy: String,
     /// Links.
     pub links: Vec<Link>,
 }
@@ -76,6 +86,9 @@ pub struct DatastoreVersionView {
 pub struct DatastoreVersionsResponse {
     /// The versions.
     pub versions: Vec<DatastoreVersionView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// `GET /datastores/{ds}/versions/{v}`.

@@ -42,4 +42,7 @@ pub struct DriverResponse {
 pub struct DriversResponse {
     /// Every stored driver version.
     pub drivers: Vec<DriverView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }

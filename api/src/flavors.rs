@@ -19,6 +19,10 @@ pub struct FlavorView {
     pub ram: i64,
     /// Virtual CPUs.
     pub vcpus: i64,
+    /// Root disk, GiB: 0, a node's files live on its volume.
+    pub disk: i64,
+    /// Ephemeral disk, GiB: 0.
+    pub ephemeral: i64,
     /// Links.
     pub links: Vec<Link>,
 }
@@ -28,6 +32,9 @@ pub struct FlavorView {
 pub struct FlavorsResponse {
     /// The flavors.
     pub flavors: Vec<FlavorView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }
 
 /// `GET /flavors/{id}`.

@@ -30,8 +30,8 @@ pub struct DatastoreRef {
     pub version: Option<String>,
 }
 
-/// An instance to create. Fields the clients send that Drover does not use (`access`,
-/// `availability_zone`, `nics`, `locality`, `region`, `modules`) are accepted.
+/// An instance to create. Fields the clients send that Drover does not use
+/// (`availability_zone`, `nics`, `locality`, `modules`) are accepted.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct NewInstance {
     /// Its name.
@@ -61,17 +61,16 @@ pub struct NewInstance {
     /// How many replicas to create (with `replica_of`).
     #[serde(default)]
     pub replica_count: Option<Count>,
-    /// Accepted, unused.
+    /// Who may reach it; what the installation cannot enforce is refused.
     #[serde(default)]
-    #[schema(value_type = Object)]
-    pub access: Option<serde_json::Value>,
+    pub access: Option<AccessView>,
     /// Accepted, unused.
     #[serde(default)]
     pub availability_zone: Option<String>,
     /// Accepted, unused.
     #[serde(default)]
     pub locality: Option<String>,
-    /// Accepted, unused.
+    /// The region: the service's own, or a 400.
     #[serde(default)]
     pub region: Option<String>,
     /// Accepted, unused.
@@ -205,6 +204,8 @@ pub struct InstanceDatastore {
     pub datastore_type: String,
     /// The version's name.
     pub version: String,
+    /// The version number (Trove shows the name where a version has no other number).
+    pub version_number: String,
 }
 
 /// The volume of an instance.
@@ -215,6 +216,9 @@ pub struct VolumeView {
     /// GiB used by the node's files (shown when the instance is settled).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub used: Option<f64>,
+    /// The share of the volume used, percent (with `used`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub used_percent: Option<f64>,
 }
 
 /// Where an instance listens.
@@ -225,8 +229,21 @@ pub struct AddressView {
     /// `private`.
     #[serde(rename = "type")]
     pub address_type: String,
+    /// The network it is on: `loopback` for nodes that listen on the host's loopback.
+    pub network: String,
     /// The port (Drover: every instance has its own).
     pub port: u16,
+}
+
+/// Who may reach an instance: Trove's `access`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AccessView {
+    /// Whether it is reachable from outside its host's private network.
+    #[serde(default)]
+    pub is_public: bool,
+    /// The networks (CIDR) clients may connect from; empty for any the network lets through.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
 }
 
 /// The last failure of an instance's operation.
@@ -251,6 +268,14 @@ pub struct InstanceView {
     /// BUILD, ACTIVE, REBOOT, RESIZE, SHUTDOWN, ERROR, RESTART_REQUIRED, PROMOTE, EJECT,
     /// DETACH_REPLICA, …
     pub status: String,
+    /// What the health pass last saw of the datastore service while the instance is ACTIVE:
+    /// `HEALTHY`, `ACTIVE` (starting), `SHUTDOWN`, `ERROR` (also when it has not been seen for
+    /// 90 s); `""` while a task runs or the instance is not ACTIVE, as in Trove.
+    pub operating_status: String,
+    /// The region the service runs in (configuration).
+    pub region: String,
+    /// Who may reach it.
+    pub access: AccessView,
     /// Links.
     pub links: Vec<Link>,
     /// Its flavor.
@@ -267,6 +292,8 @@ pub struct InstanceView {
     pub created: String,
     /// When it last changed (ISO 8601).
     pub updated: String,
+    /// When the health pass last saw the datastore service (ISO 8601).
+    pub service_status_updated: String,
     /// The attached configuration group.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub configuration: Option<ResourceRef>,
@@ -340,7 +367,7 @@ pub struct InstancesResponse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct InstanceConfiguration {
     /// Parameter → value.
-    pub configuration: BTreeMap<String, String>,
+    pub configuration: BTreeMap<String, serde_json::Value>,
 }
 
 /// `GET /instances/{id}/configuration`.

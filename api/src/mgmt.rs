@@ -136,4 +136,7 @@ pub struct MgmtDatastoreVersionResponse {
 pub struct MgmtDatastoreVersionsResponse {
     /// The versions.
     pub versions: Vec<MgmtDatastoreVersionView>,
+    /// A `next` link when the list goes on (`limit` and `marker` ask for a page).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
 }

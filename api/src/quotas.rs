@@ -61,6 +61,8 @@ pub struct AbsoluteLimits {
     pub max_instances: i64,
     /// Volume gigabytes allowed.
     pub max_volumes: i64,
+    /// Memory (MiB) allowed: -1, Drover keeps no quota on flavors' memory.
+    pub max_ram: i64,
     /// Backups allowed.
     pub max_backups: i64,
     /// Clusters allowed.

@@ -23,6 +23,8 @@ pub enum AuthMode {
     Token,
     /// Development only: the project in the path is trusted, roles come from `X-Roles`.
     Noauth,
+    /// `X-Auth-Token` validated by Keystone (`[keystone]`), as in an OpenStack cloud.
+    Keystone,
 }
 
 /// Everything `drover serve` is configured with.
@@ -38,6 +40,13 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Directory for the embedded database, nodes, driver cache and tokens.
     pub state_dir: PathBuf,
+    /// The region the service runs in: instances show it, and a create naming another is
+    /// refused.
+    pub region: String,
+    /// The datastore (name or id) a create that names none gets, at its default version;
+    /// without one such a create is refused.
+    #[serde(default)]
+    pub default_datastore: Option<String>,
     /// `sqlite://…` or `postgres://…`; default: SQLite in the state directory.
     #[serde(default)]
     pub database_url: Option<String>,
@@ -73,6 +82,53 @@ pub struct Config {
     pub backend: BackendSection,
     /// How the API's HTTP connections are bounded.
     pub http: HttpSection,
+    /// Where and as whom tokens are validated in `keystone` mode.
+    #[serde(default)]
+    pub keystone: Option<KeystoneSection>,
+}
+
+/// The Keystone that validates tokens (`auth = "keystone"`), and the service's own account
+/// there, as `keystonemiddleware`'s `[keystone_authtoken]` names them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeystoneSection {
+    /// Keystone's URL (`http://keystone:5000` or `…/v3`).
+    pub auth_url: String,
+    /// The service's user.
+    pub username: String,
+    /// A file holding the service user's password (never in the configuration itself).
+    pub password_file: PathBuf,
+    /// The project the service's token is scoped to.
+    #[serde(default = "service_project")]
+    pub project_name: String,
+    /// The service user's domain.
+    #[serde(default = "default_domain")]
+    pub user_domain_name: String,
+    /// The service project's domain.
+    #[serde(default = "default_domain")]
+    pub project_domain_name: String,
+    /// Seconds a validated token is trusted without asking again (never past its expiry).
+    #[serde(default = "token_cache_s")]
+    pub cache_s: u64,
+    /// Seconds a request to Keystone may take.
+    #[serde(default = "keystone_timeout_s")]
+    pub timeout_s: u64,
+}
+
+fn service_project() -> String {
+    "service".into()
+}
+
+fn default_domain() -> String {
+    "Default".into()
+}
+
+fn token_cache_s() -> u64 {
+    300
+}
+
+fn keystone_timeout_s() -> u64 {
+    10
 }
 
 /// How the API's HTTP connections are bounded.

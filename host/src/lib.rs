@@ -81,7 +81,17 @@ pub async fn launch(
         Some(path) => policy::Policy::from_file(path)?,
         None => policy::Policy::trove_defaults(),
     };
-    let auth = Arc::new(auth::Authenticator::new(config.auth, config.tokens_file()));
+    let auth = Arc::new(match (config.auth, &config.keystone) {
+        (config::AuthMode::Keystone, Some(keystone)) => {
+            auth::Authenticator::keystone(keystone, config.tokens_file())?
+        }
+        (config::AuthMode::Keystone, None) => {
+            anyhow::bail!(
+                "auth = \"keystone\" needs a [keystone] section (auth_url, username, password_file)"
+            )
+        }
+        (mode, _) => auth::Authenticator::new(mode, config.tokens_file()),
+    });
     if config.auth == config::AuthMode::Noauth {
         let warning = "noauth mode is for development: every caller may act on the project in its request's path with the roles it names in X-Roles";
         tracing::warn!("{warning}");
@@ -114,6 +124,8 @@ pub async fn launch(
                 .collect(),
         ),
         max_volume_gb: config.backend.max_volume_gb,
+        region: config.region.clone(),
+        default_datastore: config.default_datastore.clone(),
     });
 
     let stop = Arc::new(Notify::new());
@@ -183,7 +195,8 @@ async fn seed(store: &Store, config: &Config) -> anyhow::Result<()> {
                     image: String::new(),
                     packages: String::new(),
                     active: version.active,
-                    default: datastore.default_version.as_deref() == Some(version.name.as_str()),
+                    default: (datastore.default_version.as_deref() == Some(version.name.as_str()))
+                        .then_some(true),
                     visibility: Visibility::Public,
                 })
                 .await?;

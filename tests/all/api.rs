@@ -302,11 +302,23 @@ on_both!(
             .member
             .post("mgmt/datastore-versions", register.clone())
             .error("forbidden", 403);
-        let created = setup
+        // As Trove: 202 and no body (troveclient fails on one).
+        let reply = setup
             .admin
-            .post("mgmt/datastore-versions", register.clone())
-            .expect(202)["version"]
-            .clone();
+            .post("mgmt/datastore-versions", register.clone());
+        assert_eq!(reply.status, 202, "{}", reply.body);
+        assert_eq!(reply.body, Value::Null);
+        let registered_in = |datastore: &str, name: &str| {
+            setup.admin.get("mgmt/datastore-versions").expect(200)["versions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["datastore_name"] == datastore && v["name"] == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("version {name} of {datastore} is not listed"))
+        };
+        let registered = |name: &str| registered_in("kv2", name);
+        let created = registered_in("kv", "1");
         assert_eq!(created["datastore_name"], "kv");
         assert_eq!(created["driver"]["version_requirement"], "^1");
         assert_eq!(created["packages"], "kv-server");
@@ -374,6 +386,33 @@ on_both!(
             .admin
             .get(&format!("mgmt/datastore-versions/{id}"))
             .error("itemNotFound", 404);
+        // `"default": false` (what troveclient always sends) leaves a datastore's default
+        // where it is, as Trove does; the first version it is given is no default then.
+        let version = |name: &str, default: bool| {
+            json!({"version": {"datastore_name": "kv2", "name": name, "active": true, "default": default,
+                "driver": {"name": "hostile", "version_requirement": "^1"}}})
+        };
+        setup
+            .admin
+            .post("mgmt/datastore-versions", version("1", false))
+            .expect(202);
+        let shown = setup.admin.get("datastores/kv2").expect(200)["datastore"].clone();
+        assert!(
+            shown.get("default_version").is_none_or(Value::is_null),
+            "{shown}"
+        );
+        setup
+            .admin
+            .post("mgmt/datastore-versions", version("2", true))
+            .expect(202);
+        setup
+            .admin
+            .post("mgmt/datastore-versions", version("3", false))
+            .expect(202);
+        let default =
+            setup.admin.get("datastores/kv2").expect(200)["datastore"]["default_version"].clone();
+        assert_eq!(registered("2")["id"], default);
+        assert_eq!(registered("3")["default"], false);
     }
 );
 
@@ -406,11 +445,12 @@ on_both!(quotas_and_limits, |setup| {
     let message = setup
         .admin
         .put("mgmt/quotas/p1", json!({"quotas": {"cpus": 3}}))
-        .error("badRequest", 400);
+        .error("itemNotFound", 404);
     assert!(message.contains("cpus"), "{message}");
     let limits = setup.member.get("limits").expect(200)["limits"].clone();
     assert_eq!(limits[0]["verb"], "ABSOLUTE");
     assert_eq!(limits[0]["max_instances"], 3);
+    assert_eq!(limits[0]["max_ram"], -1, "{}", limits[0]);
     let post = limits
         .as_array()
         .unwrap()
@@ -577,7 +617,8 @@ on_both!(
                 "instances",
                 instance(json!({"datastore": {"type": "hostile", "version": "9"}})),
             )
-            .error("itemNotFound", 404);
+            // Trove: an unknown version is a 400 (`DatastoreVersionNotFound`).
+            .error("badRequest", 400);
         setup.member.get("no/such/route").error("itemNotFound", 404);
         // 405.
         setup
@@ -1042,4 +1083,61 @@ fn connections_beyond_the_cap_are_told_the_server_is_busy() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+#[test]
+fn a_rejected_request_leaves_its_kept_alive_connection_usable() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let setup = Setup::start(None, &[]);
+    let member = token(setup.server.state_dir(), "p1", "member");
+    let mut stream = raw_connection(&setup.server);
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    // Reads one response: its status, and whether it says the connection closes.
+    let mut answer = || {
+        let mut status = String::new();
+        reader.read_line(&mut status).unwrap();
+        let (mut length, mut close) = (0, false);
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse().unwrap();
+            }
+            close |= line == "connection: close";
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        (status.split_whitespace().nth(1).unwrap().to_string(), close)
+    };
+    let body = r#"{"cluster": {"name": "c1"}}"#;
+    // Refused without reading the body: a 501, a missing route, a missing token.
+    for (path, auth) in [
+        ("/v1.0/p1/clusters", format!("X-Auth-Token: {member}\r\n")),
+        (
+            "/v1.0/p1/no-such-thing",
+            format!("X-Auth-Token: {member}\r\n"),
+        ),
+        ("/v1.0/p1/clusters", String::new()),
+    ] {
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let (status, close) = answer();
+        assert!(["501", "404", "401"].contains(&status.as_str()), "{status}");
+        assert!(!close, "{path}: the connection is closed after {status}");
+    }
+    // The next request on the same connection is answered.
+    write!(
+        stream,
+        "GET /v1.0/p1/instances HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {member}\r\n\r\n"
+    )
+    .unwrap();
+    assert_eq!(answer().0, "200");
 }

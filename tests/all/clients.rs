@@ -118,6 +118,24 @@ fn the_openstack_client_lists_the_catalogue_quotas_and_limits() {
         "{flavors}"
     );
 
+    // Trove's flavor fields, and a version's (its number, as the client shows it).
+    let flavor = run(&server, "p1", &["database", "flavor", "show", "2"]);
+    assert_eq!(flavor["disk"], 0, "{flavor}");
+    assert_eq!(flavor["ephemeral"], 0, "{flavor}");
+    let version = run(
+        &server,
+        "p1",
+        &[
+            "datastore",
+            "version",
+            "show",
+            "7.0",
+            "--datastore",
+            "redis",
+        ],
+    );
+    assert_eq!(version["version"], "7.0", "{version}");
+
     let quotas = run(&server, PROJECT, &["database", "quota", "show", PROJECT]);
     let instances = quotas
         .as_array()
@@ -131,7 +149,9 @@ fn the_openstack_client_lists_the_catalogue_quotas_and_limits() {
     // The absolute limits with usage, then the rate limits.
     let table = limits["text"].as_str().unwrap();
     assert!(
-        table.contains("max_instances") && table.contains("total_instances_used"),
+        table.contains("max_instances")
+            && table.contains("total_instances_used")
+            && table.contains("max_ram"),
         "{table}"
     );
     assert!(
@@ -193,6 +213,27 @@ fn the_openstack_client_runs_an_instance_its_databases_users_and_root() {
     let id = created["id"].as_str().unwrap().to_string();
     let shown = wait_for_status(&server, &id, "ACTIVE");
     assert_eq!(shown["datastore"], "postgresql", "{shown}");
+    // Trove's fields the client shows: the version's number, the region, and the service's
+    // health once the health pass has seen it.
+    assert_eq!(shown["datastore_version_number"], "15", "{shown}");
+    assert_eq!(shown["region"], "RegionOne", "{shown}");
+    let started = std::time::Instant::now();
+    while run(&server, PROJECT, &["database", "instance", "show", &id])["operating_status"]
+        != "HEALTHY"
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "never HEALTHY"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    // The values the server runs with, numbers as numbers.
+    let running = run(
+        &server,
+        PROJECT,
+        &["database", "configuration", "default", &id],
+    );
+    assert!(running["port"].is_number(), "{running}");
 
     let listed = run(&server, PROJECT, &["database", "instance", "list"]);
     let row = listed
@@ -203,6 +244,7 @@ fn the_openstack_client_runs_an_instance_its_databases_users_and_root() {
         .unwrap_or_else(|| panic!("the new instance is listed: {listed}"));
     assert_eq!(row["Status"], "ACTIVE", "{row}");
     assert_eq!(row["Name"], "cli-pg", "{row}");
+    assert_eq!(row["Operating Status"], "HEALTHY", "{row}");
 
     run_text(
         &server,

@@ -315,7 +315,7 @@ fn lifecycle(case: Case) {
     );
 
     // Detach: the live value returns at once, the other after a restart. The edit's task may
-    // still be finishing (the status stays ACTIVE meanwhile, as in Trove): a 409 says to retry.
+    // still be finishing (the status stays ACTIVE meanwhile, as in Trove): a 422 says to retry.
     wait_until(
         || {
             let reply = client.put(
@@ -323,7 +323,7 @@ fn lifecycle(case: Case) {
                 json!({"instance": {"configuration": null}}),
             );
             assert!(
-                reply.status == 202 || reply.status == 409,
+                reply.status == 202 || reply.status == 422,
                 "detach: {} {}",
                 reply.status,
                 reply.body
@@ -523,7 +523,7 @@ fn an_instance_created_with_a_group_starts_with_its_values() {
     client.delete(&format!("instances/{id}")).expect(202);
 }
 
-/// Asks for a restart until the instance's previous task has ended (409 meanwhile).
+/// Asks for a restart until the instance's previous task has ended (422 meanwhile).
 fn restart_when_idle(client: &Client, id: &str) {
     let started = std::time::Instant::now();
     loop {
@@ -531,7 +531,7 @@ fn restart_when_idle(client: &Client, id: &str) {
         if reply.status == 202 {
             return;
         }
-        assert_eq!(reply.status, 409, "{}", reply.body);
+        assert_eq!(reply.status, 422, "{}", reply.body);
         assert!(started.elapsed() < BUILD, "still busy: {}", reply.body);
         std::thread::sleep(Duration::from_millis(200));
     }

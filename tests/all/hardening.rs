@@ -116,7 +116,7 @@ fn enable_root(client: &Client, id: &str, password: &str) -> String {
 /// Restarts through the API, and waits until the server is another process (`identity` is how
 /// the server tells who it is: its start time, run id, pid) and the instance is ACTIVE. The
 /// task that applied a group may still be finishing (the status stays ACTIVE meanwhile, as in
-/// Trove): a 409 says to retry.
+/// Trove): a 422 says to retry.
 fn restart(server: &Server, client: &Client, id: &str, identity: impl Fn() -> String) -> Value {
     let before = identity();
     assert!(!before.is_empty(), "the server does not say who it is");
@@ -124,7 +124,7 @@ fn restart(server: &Server, client: &Client, id: &str, identity: impl Fn() -> St
         || {
             let reply = client.post(&format!("instances/{id}/action"), json!({"restart": {}}));
             assert!(
-                reply.status == 202 || reply.status == 409,
+                reply.status == 202 || reply.status == 422,
                 "restart: {} {}",
                 reply.status,
                 reply.body

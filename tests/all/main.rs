@@ -16,4 +16,5 @@ mod redis;
 mod replication;
 mod runtime;
 mod secrets;
+mod shapes;
 mod store;

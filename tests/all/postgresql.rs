@@ -96,6 +96,26 @@ fn a_postgresql_instance_lives_its_whole_life() {
         ),
         ["analyst", "app"]
     );
+    // Renaming onto a user that exists is a 400, as Trove answers it, and changes nothing.
+    let refused = client
+        .put(
+            &format!("instances/{id}/users/analyst"),
+            json!({"user": {"name": "app"}}),
+        )
+        .error("badRequest", 400);
+    assert!(refused.contains("app"), "{refused}");
+    assert!(psql(port, "analyst", "a-secret", "postgres", "SELECT 1;").0);
+    // Pagination, as Trove's clients ask for it: a page, and a `next` link to the rest.
+    let first = client
+        .get(&format!("instances/{id}/users?limit=1"))
+        .expect(200);
+    assert_eq!(names(&first, "users"), ["analyst"]);
+    let next = first["links"][0]["href"].as_str().unwrap().to_string();
+    assert!(next.contains("marker=analyst"), "{next}");
+    let rest = next.split_once(&format!("/instances/{id}/")).unwrap().1;
+    let second = client.get(&format!("instances/{id}/{rest}")).expect(200);
+    assert_eq!(names(&second, "users"), ["app"]);
+    assert!(second.get("links").is_none(), "{second}");
     let (ok, _) = psql(port, "analyst", "a-secret", "reports", "SELECT 1;");
     assert!(!ok, "a user without access connected to reports");
     client

@@ -57,7 +57,7 @@ fn a_redis_instance_lives_its_whole_life() {
     let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
     assert_eq!(
         instance["datastore"],
-        json!({"type": "redis", "version": "7.0"})
+        json!({"type": "redis", "version": "7.0", "version_number": "7.0"})
     );
     assert!(
         instance["volume"]["used"].is_number(),
@@ -184,8 +184,9 @@ fn a_redis_instance_lives_its_whole_life() {
         .get(&format!("instances/{id}/configuration"))
         .expect(200);
     assert_eq!(
+        // A number, typed as the catalog types it.
         configuration["instance"]["configuration"]["maxmemory"],
-        (1024u64 * 1024 * 1024 * 3 / 4).to_string()
+        1024u64 * 1024 * 1024 * 3 / 4
     );
 
     // Resize the volume: counted against the quota; shrinking is refused.
@@ -321,7 +322,7 @@ fn bad_requests_are_refused_and_leave_nothing_behind() {
             "instances",
             body(json!({"datastore": {"type": "redis", "version": "1.0"}})),
         )
-        .error("itemNotFound", 404);
+        .error("badRequest", 400);
     client
         .post("instances", body(json!({"datastore": {"type": "nosuch"}})))
         .error("itemNotFound", 404);

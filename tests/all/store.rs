@@ -38,7 +38,7 @@ fn version(datastore: &str, name: &str) -> NewDatastoreVersion {
         image: String::new(),
         packages: String::new(),
         active: true,
-        default: false,
+        default: Some(false),
         visibility: Visibility::Public,
     }
 }
@@ -77,7 +77,7 @@ on_both!(datastore_versions_register_their_datastore, |store| {
         .unwrap();
     let second = store
         .create_datastore_version(&NewDatastoreVersion {
-            default: true,
+            default: Some(true),
             ..version("kv", "2.0")
         })
         .await

@@ -1,8 +1,11 @@
-//! Who is calling. In `token` mode an `X-Auth-Token` is looked up in the tokens file, which
-//! keeps only SHA-256 hashes of tokens, each with its project and roles; in `noauth` mode
-//! (development only) the project in the path is trusted and roles come from `X-Roles`.
+//! Who is calling. In `token` mode (the embedded default) an `X-Auth-Token` is looked up in the
+//! tokens file, which keeps only SHA-256 hashes of tokens, each with its project and roles; in
+//! `keystone` mode Keystone validates it (`keystone.rs`); in `noauth` mode (development only)
+//! the project in the path is trusted and roles come from `X-Roles`.
 //!
 //! Must not import: the store, runtime, orchestrator, backends. It produces a [`Caller`].
+
+mod keystone;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -43,6 +46,9 @@ pub enum AuthError {
     /// No token, or an unknown one.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The identity service could not answer (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// The token's project is not the project in the path.
     #[error("User with tenant id {caller} cannot access this resource.")]
     WrongProject {
@@ -82,6 +88,7 @@ pub struct Authenticator {
     tokens_path: PathBuf,
     /// The tokens, reloaded when the file changes.
     tokens: Mutex<(Option<SystemTime>, TokensFile)>,
+    keystone: Option<keystone::Keystone>,
 }
 
 /// The hash stored for a token.
@@ -147,7 +154,19 @@ impl Authenticator {
             mode,
             tokens_path,
             tokens: Mutex::new((None, TokensFile::default())),
+            keystone: None,
         }
+    }
+
+    /// An authenticator in `keystone` mode, validating with the Keystone `settings` name.
+    pub fn keystone(
+        settings: &crate::config::KeystoneSection,
+        tokens_path: PathBuf,
+    ) -> anyhow::Result<Authenticator> {
+        Ok(Authenticator {
+            keystone: Some(keystone::Keystone::new(settings)?),
+            ..Authenticator::new(AuthMode::Keystone, tokens_path)
+        })
     }
 
     /// The mode.
@@ -179,7 +198,24 @@ impl Authenticator {
 
     /// Authenticates a request for `path_project` from its `X-Auth-Token` and, in noauth mode,
     /// `X-Roles`/`X-User-Id`. A non-admin may only use its own project.
-    pub fn authenticate(
+    pub async fn authenticate(
+        &self,
+        path_project: Option<&str>,
+        token: Option<&str>,
+        roles_header: Option<&str>,
+        user_header: Option<&str>,
+    ) -> Result<Caller, AuthError> {
+        match (&self.keystone, self.mode) {
+            (Some(keystone), AuthMode::Keystone) => {
+                let caller = keystone.validate(need_token(token)?).await?;
+                admitted(path_project, caller)
+            }
+            _ => self.authenticate_locally(path_project, token, roles_header, user_header),
+        }
+    }
+
+    /// [`Authenticator::authenticate`] in the modes that need no other service.
+    pub fn authenticate_locally(
         &self,
         path_project: Option<&str>,
         token: Option<&str>,
@@ -200,22 +236,12 @@ impl Authenticator {
                     })
                     .unwrap_or_default(),
             },
-            AuthMode::Token => {
-                let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
-                    AuthError::Unauthenticated("This request needs an X-Auth-Token header.".into())
-                })?;
-                self.lookup(token)?
+            AuthMode::Token => self.lookup(need_token(token)?)?,
+            AuthMode::Keystone => {
+                return Err(AuthError::Unavailable("Keystone is not configured.".into()));
             }
         };
-        if let Some(project) = path_project
-            && project != caller.project_id
-            && !caller.is_admin()
-        {
-            return Err(AuthError::WrongProject {
-                caller: caller.project_id,
-            });
-        }
-        Ok(caller)
+        admitted(path_project, caller)
     }
 
     fn lookup(&self, token: &str) -> Result<Caller, AuthError> {
@@ -249,6 +275,25 @@ impl Authenticator {
             })
             .ok_or_else(|| AuthError::Unauthenticated("The X-Auth-Token is not valid.".into()))
     }
+}
+
+fn need_token(token: Option<&str>) -> Result<&str, AuthError> {
+    token.filter(|t| !t.is_empty()).ok_or_else(|| {
+        AuthError::Unauthenticated("This request needs an X-Auth-Token header.".into())
+    })
+}
+
+/// A non-admin may only use its own project's paths.
+fn admitted(path_project: Option<&str>, caller: Caller) -> Result<Caller, AuthError> {
+    if let Some(project) = path_project
+        && project != caller.project_id
+        && !caller.is_admin()
+    {
+        return Err(AuthError::WrongProject {
+            caller: caller.project_id,
+        });
+    }
+    Ok(caller)
 }
 
 impl TokensFile {
@@ -287,7 +332,7 @@ mod tests {
         assert!(!text.contains(&member) && text.contains(&hash_token(&member)));
         // The token authenticates its own project.
         let caller = auth
-            .authenticate(Some("project-a"), Some(&member), None, None)
+            .authenticate_locally(Some("project-a"), Some(&member), None, None)
             .unwrap();
         assert_eq!(caller.project_id, "project-a");
         assert!(!caller.is_admin());
@@ -299,7 +344,7 @@ mod tests {
         let (auth, member, admin) = token_auth(dir.path());
         // Another project's path is forbidden to a member, with Trove's message.
         let error = auth
-            .authenticate(Some("project-b"), Some(&member), None, None)
+            .authenticate_locally(Some("project-b"), Some(&member), None, None)
             .unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -307,17 +352,17 @@ mod tests {
         );
         // An admin may use any project's path.
         assert!(
-            auth.authenticate(Some("project-b"), Some(&admin), None, None)
+            auth.authenticate_locally(Some("project-b"), Some(&admin), None, None)
                 .unwrap()
                 .is_admin()
         );
         // No token, or a wrong one, is unauthenticated.
         assert!(matches!(
-            auth.authenticate(Some("project-a"), None, None, None),
+            auth.authenticate_locally(Some("project-a"), None, None, None),
             Err(AuthError::Unauthenticated(_))
         ));
         assert!(matches!(
-            auth.authenticate(Some("project-a"), Some("nope"), None, None),
+            auth.authenticate_locally(Some("project-a"), Some("nope"), None, None),
             Err(AuthError::Unauthenticated(_))
         ));
     }
@@ -336,7 +381,7 @@ mod tests {
             .to_string();
         // The written token is an admin of project "admin".
         assert!(
-            auth.authenticate(Some("anything"), Some(&token), None, None)
+            auth.authenticate_locally(Some("anything"), Some(&token), None, None)
                 .unwrap()
                 .is_admin()
         );
@@ -348,7 +393,7 @@ mod tests {
     fn noauth_trusts_the_path_and_the_roles_header() {
         let auth = Authenticator::new(AuthMode::Noauth, PathBuf::from("/nonexistent"));
         let caller = auth
-            .authenticate(
+            .authenticate_locally(
                 Some("p1"),
                 Some("notused"),
                 Some("member, admin"),

@@ -10,22 +10,31 @@ use drover_api::flavors::*;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{Base, Caller};
+use super::extract::{Base, Caller, Query};
 use super::views;
 use crate::service;
+use drover_api::common::Page;
 
 /// `GET /flavors`.
 pub async fn list_flavors(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Base(base): Base,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<FlavorsResponse>> {
     let flavors = service::flavors::list(&state.services, &ctx).await?;
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: "flavors",
+    };
+    let (flavors, links) = views::page(flavors, |f| f.id.clone(), &page, &listing);
     Ok(Json(FlavorsResponse {
         flavors: flavors
             .iter()
             .map(|f| views::flavor(&base, &ctx.project_id, f))
             .collect(),
+        links,
     }))
 }
 
@@ -47,13 +56,21 @@ pub async fn list_datastores(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Base(base): Base,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<DatastoresResponse>> {
     let datastores = service::datastores::list(&state.services, &ctx).await?;
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: "datastores",
+    };
+    let (datastores, links) = views::page(datastores, |d| d.datastore.id.clone(), &page, &listing);
     Ok(Json(DatastoresResponse {
         datastores: datastores
             .iter()
             .map(|d| views::datastore(&base, &ctx.project_id, d))
             .collect(),
+        links,
     }))
 }
 
@@ -76,13 +93,22 @@ pub async fn list_versions(
     Caller(ctx): Caller,
     Base(base): Base,
     Path((_, datastore)): Path<(String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<DatastoreVersionsResponse>> {
     let versions = service::datastores::versions(&state.services, &ctx, &datastore).await?;
+    let path = format!("datastores/{datastore}/versions");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    let (versions, links) = views::page(versions, |v| v.id.clone(), &page, &listing);
     Ok(Json(DatastoreVersionsResponse {
         versions: versions
             .iter()
             .map(|v| views::datastore_version(&base, &ctx.project_id, v))
             .collect(),
+        links,
     }))
 }
 
@@ -119,15 +145,24 @@ pub async fn version_flavors(
     Caller(ctx): Caller,
     Base(base): Base,
     Path((_, datastore, version)): Path<(String, String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<FlavorsResponse>> {
     let flavors =
         service::datastores::version_flavors(&state.services, &ctx, Some(&datastore), &version)
             .await?;
+    let path = format!("datastores/{datastore}/versions/{version}/flavors");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    let (flavors, links) = views::page(flavors, |f| f.id.clone(), &page, &listing);
     Ok(Json(FlavorsResponse {
         flavors: flavors
             .iter()
             .map(|f| views::flavor(&base, &ctx.project_id, f))
             .collect(),
+        links,
     }))
 }
 
@@ -135,18 +170,34 @@ pub async fn version_flavors(
 pub async fn list_parameters(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
     Path((_, datastore, version)): Path<(String, String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<ParametersResponse>> {
-    parameters_of(&state, &ctx, Some(&datastore), &version).await
+    let path = format!("datastores/{datastore}/versions/{version}/parameters");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    parameters_of(&state, &ctx, Some(&datastore), &version, &page, &listing).await
 }
 
 /// `GET /datastores/versions/{id}/parameters`.
 pub async fn list_parameters_by_version(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
     Path((_, version)): Path<(String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<ParametersResponse>> {
-    parameters_of(&state, &ctx, None, &version).await
+    let path = format!("datastores/versions/{version}/parameters");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    parameters_of(&state, &ctx, None, &version, &page, &listing).await
 }
 
 async fn parameters_of(
@@ -154,14 +205,18 @@ async fn parameters_of(
     ctx: &service::Ctx,
     datastore: Option<&str>,
     version: &str,
+    page: &Page,
+    listing: &views::Listing<'_>,
 ) -> ApiResult<Json<ParametersResponse>> {
     let (version, params) =
         service::configurations::parameters(&state.services, ctx, datastore, version).await?;
+    let (params, links) = views::page(params, |p| p.name.clone(), page, listing);
     Ok(Json(ParametersResponse {
         parameters: params
             .iter()
             .map(|p| views::parameter(&version, p))
             .collect(),
+        links,
     }))
 }
 

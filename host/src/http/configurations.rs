@@ -3,12 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use drover_api::common::ResourceRef;
+use drover_api::common::{Page, ResourceRef};
 use drover_api::configurations::*;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{Base, Body, Caller};
+use super::extract::{Base, Body, Caller, Query};
 use super::views;
 use crate::service;
 use crate::service::configurations::GroupRequest;
@@ -50,13 +50,21 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Base(base): Base,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<ConfigurationsResponse>> {
     let groups = service::configurations::list(&state.services, &ctx).await?;
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: "configurations",
+    };
+    let (groups, links) = views::page(groups, |g| g.group.id.clone(), &page, &listing);
     Ok(Json(ConfigurationsResponse {
         configurations: groups
             .iter()
             .map(|g| views::configuration(&base, &ctx.project_id, g))
             .collect(),
+        links,
     }))
 }
 
@@ -113,9 +121,18 @@ pub async fn instances(
     Caller(ctx): Caller,
     Base(base): Base,
     Path((_, id)): Path<(String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<ConfigurationInstancesResponse>> {
     let instances = service::configurations::instances(&state.services, &ctx, &id).await?;
+    let path = format!("configurations/{id}/instances");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    let (instances, links) = views::page(instances, |(id, _)| id.clone(), &page, &listing);
     Ok(Json(ConfigurationInstancesResponse {
+        links,
         instances: instances
             .into_iter()
             .map(|(id, name)| ResourceRef {

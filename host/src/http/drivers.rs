@@ -3,13 +3,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use drover_api::common::PyBool;
+use drover_api::common::{Page, PyBool};
 use drover_api::drivers::*;
 use serde::Deserialize;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{Caller, Query, RawBody};
+use super::extract::{Base, Caller, Query, RawBody};
 use super::views::timestamp;
 use crate::service;
 use crate::service::drivers::DriverDetails;
@@ -59,10 +59,20 @@ pub async fn upload(
 pub async fn list(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<DriversResponse>> {
     let drivers = service::drivers::list(&state.services, &ctx).await?;
+    let listing = super::views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: "mgmt/drivers",
+    };
+    let (drivers, links) =
+        super::views::page(drivers, |d| d.record.driver.digest.clone(), &page, &listing);
     Ok(Json(DriversResponse {
         drivers: drivers.into_iter().map(view).collect(),
+        links,
     }))
 }
 

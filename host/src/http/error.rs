@@ -60,6 +60,9 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> ApiError {
         match error {
             AuthError::Unauthenticated(message) => ApiError::new(ErrorKind::Unauthorized, message),
+            AuthError::Unavailable(message) => {
+                ApiError::new(ErrorKind::ServiceUnavailable, message)
+            }
             wrong @ AuthError::WrongProject { .. } => {
                 ApiError::new(ErrorKind::Forbidden, wrong.to_string())
             }

@@ -51,12 +51,15 @@ impl FromRequestParts<AppState> for Caller {
         let path = original.unwrap_or_else(|| parts.uri.path().to_string());
         let project =
             path_project(&path).ok_or_else(|| ApiError::not_found("No project in the path."))?;
-        let caller = state.auth.authenticate(
-            Some(project),
-            header("x-auth-token"),
-            header("x-roles"),
-            header("x-user-id"),
-        )?;
+        let caller = state
+            .auth
+            .authenticate(
+                Some(project),
+                header("x-auth-token"),
+                header("x-roles"),
+                header("x-user-id"),
+            )
+            .await?;
         if let Err(wait) = state.services.rate.check(project, parts.method.as_str()) {
             let seconds = wait.as_secs().max(1);
             return Err(ApiError {

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use drover_api::accounts::*;
-use drover_api::common::{Count, PyBool};
+use drover_api::common::{Count, Page, PyBool};
 use drover_api::instances::*;
 use serde::Deserialize;
 
@@ -115,6 +115,9 @@ pub async fn create(
         configuration_id: new.configuration,
         replica_of: new.replica_of.filter(|s| !s.is_empty()),
         replica_count: new.replica_count.map(|c| c.0),
+        public: new.access.as_ref().is_some_and(|a| a.is_public),
+        allowed_cidrs: new.access.map(|a| a.allowed_cidrs).unwrap_or_default(),
+        region: new.region.filter(|r| !r.is_empty()),
     };
     let details = service::instances::create(&state.services, &ctx, request).await?;
     Ok(Json(InstanceResponse {
@@ -275,10 +278,23 @@ pub async fn configuration(
 pub async fn list_databases(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
     Path((_, id)): Path<(String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<DatabasesResponse>> {
     let databases = service::instances::list_databases(&state.services, &ctx, &id).await?;
+    let path = format!("instances/{id}/databases");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    // By name, as Trove's guest lists them, so that a marker means the same on every page.
+    let mut databases = databases;
+    databases.sort_by(|a, b| a.name.cmp(&b.name));
+    let (databases, links) = views::page(databases, |d| d.name.clone(), &page, &listing);
     Ok(Json(DatabasesResponse {
+        links,
         databases: databases
             .into_iter()
             .map(|d| DatabaseView {
@@ -314,9 +330,13 @@ pub async fn delete_database(
 
 // ---- users ----
 
-/// A user path segment: `name` or `name@host` (percent-decoding is done by the router).
+/// A user path segment: `name` or `name@host`. The router has percent-decoded it once; like
+/// Trove (`unquote_user_host`) it is decoded once more, because troveclient writes the dots of
+/// a host as `%2e` after quoting (`quote_user_host`), which some proxies and clients then quote
+/// again.
 fn user_and_host(segment: &str) -> (String, Option<String>) {
-    match segment.split_once('@') {
+    let segment = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+    match segment.rsplit_once('@') {
         Some((name, host)) => (name.to_string(), Some(host.to_string())),
         None => (segment.to_string(), None),
     }
@@ -338,11 +358,28 @@ fn user_view(user: User) -> UserView {
 pub async fn list_users(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
     Path((_, id)): Path<(String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<UsersResponse>> {
     let users = service::instances::list_users(&state.services, &ctx, &id).await?;
+    let path = format!("instances/{id}/users");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    // Trove's marker for a user is `name@host`.
+    let key = |u: &User| match &u.host {
+        Some(host) => format!("{}@{host}", u.name),
+        None => u.name.clone(),
+    };
+    let mut users = users;
+    users.sort_by_key(key);
+    let (users, links) = views::page(users, key, &page, &listing);
     Ok(Json(UsersResponse {
         users: users.into_iter().map(user_view).collect(),
+        links,
     }))
 }
 
@@ -415,12 +452,24 @@ pub async fn delete_user(
 pub async fn list_access(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
     Path((_, id, user)): Path<(String, String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<DatabasesResponse>> {
     let (name, host) = user_and_host(&user);
     let databases =
         service::instances::list_access(&state.services, &ctx, &id, &name, host.as_deref()).await?;
+    let path = format!("instances/{id}/users/{user}/databases");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    let mut databases = databases;
+    databases.sort();
+    let (databases, links) = views::page(databases, String::clone, &page, &listing);
     Ok(Json(DatabasesResponse {
+        links,
         databases: databases
             .into_iter()
             .map(|name| DatabaseView {
@@ -517,15 +566,20 @@ pub async fn replicas(
     Caller(ctx): Caller,
     Base(base): Base,
     Path((_, id)): Path<(String, String)>,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<InstancesResponse>> {
     let replicas = service::instances::replicas(&state.services, &ctx, &id).await?;
+    let path = format!("instances/{id}/replicas");
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: &path,
+    };
+    let (replicas, links) = views::page(replicas, |r| r.id.clone(), &page, &listing);
     let mut instances = Vec::with_capacity(replicas.len());
     for replica in replicas {
         let details = service::instances::show(&state.services, &ctx, &replica.id).await?;
         instances.push(views::instance(&base, &ctx, &details));
     }
-    Ok(Json(InstancesResponse {
-        instances,
-        links: vec![],
-    }))
+    Ok(Json(InstancesResponse { instances, links }))
 }

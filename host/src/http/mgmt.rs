@@ -9,11 +9,12 @@ use drover_api::quotas::*;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{Base, Body, Caller};
+use super::extract::{Base, Body, Caller, Query};
 use super::views;
 use crate::service;
 use crate::service::datastores::{VersionDetails, VersionPatch};
 use crate::store::{NewDatastoreVersion as StoreNewVersion, Visibility};
+use drover_api::common::Page;
 
 fn version_view(details: &VersionDetails) -> MgmtDatastoreVersionView {
     let v = &details.version;
@@ -75,7 +76,7 @@ pub async fn create_version(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Body(request): Body<CreateDatastoreVersionRequest>,
-) -> ApiResult<(StatusCode, Json<MgmtDatastoreVersionResponse>)> {
+) -> ApiResult<StatusCode> {
     let version = request.version;
     let driver = match (version.driver, version.datastore_manager) {
         (Some(driver), _) => driver,
@@ -97,26 +98,31 @@ pub async fn create_version(
         image: version.image.unwrap_or_default(),
         packages: packages(version.packages)?.unwrap_or_default(),
         active: version.active.unwrap_or(true),
-        default: version.default.unwrap_or(false),
+        default: version.default,
         visibility: visibility(version.visibility.as_deref())?.unwrap_or(Visibility::Public),
     };
-    let details = service::datastores::register(&state.services, &ctx, new).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(MgmtDatastoreVersionResponse {
-            version: version_view(&details),
-        }),
-    ))
+    service::datastores::register(&state.services, &ctx, new).await?;
+    // Trove answers an empty 202 (troveclient reads no body; given one, it fails).
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// `GET /mgmt/datastore-versions`.
 pub async fn list_versions(
     State(state): State<AppState>,
     Caller(ctx): Caller,
+    Base(base): Base,
+    Query(page): Query<Page>,
 ) -> ApiResult<Json<MgmtDatastoreVersionsResponse>> {
     let versions = service::datastores::list_registered(&state.services, &ctx).await?;
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: "mgmt/datastore-versions",
+    };
+    let (versions, links) = views::page(versions, |v| v.version.id.clone(), &page, &listing);
     Ok(Json(MgmtDatastoreVersionsResponse {
         versions: versions.iter().map(version_view).collect(),
+        links,
     }))
 }
 
@@ -266,6 +272,9 @@ pub async fn limits(
         verb: "ABSOLUTE".into(),
         max_instances: find("instances").0,
         max_volumes: find("volumes").0,
+        // Unlimited, and truly so: there is no quota on memory to enforce (a `ram` quota
+        // update is an unknown resource).
+        max_ram: -1,
         max_backups: find("backups").0,
         max_clusters: find("clusters").0,
         total_instances_used: find("instances").1,

@@ -105,6 +105,62 @@ async fn noauth_json_only(
     next.run(request).await
 }
 
+/// The most of a request body read ahead, before routing, so that a request refused without
+/// its body (a 404, a 501, a 401) still leaves the connection ready for the next one.
+const READ_AHEAD: u64 = 64 << 10;
+
+/// A rejected request must not break the kept-alive connection it came on: a body the handler
+/// never read would be left in the stream, and hyper then closes the connection without saying
+/// so, failing the client's next request on it. Small bodies (every JSON request) are read
+/// ahead; a larger one that was not read to its end gets `Connection: close`, so the client
+/// knows to open a new connection.
+async fn settle_body(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use futures::StreamExt as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let length = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (parts, body) = request.into_parts();
+    if axum::body::HttpBody::is_end_stream(&body) {
+        return next
+            .run(axum::extract::Request::from_parts(parts, body))
+            .await;
+    }
+    if length.is_some_and(|length| length <= READ_AHEAD) {
+        return match axum::body::to_bytes(body, READ_AHEAD as usize).await {
+            Ok(bytes) => {
+                next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                    .await
+            }
+            Err(_) => axum::response::IntoResponse::into_response(ApiError::bad_request(
+                "The request body could not be read.",
+            )),
+        };
+    }
+    let ended = Arc::new(AtomicBool::new(false));
+    let seen = ended.clone();
+    let stream = body
+        .into_data_stream()
+        .chain(futures::stream::poll_fn(move |_| {
+            seen.store(true, Ordering::Release);
+            std::task::Poll::Ready(None)
+        }));
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from_stream(stream));
+    let mut response = next.run(request).await;
+    if !ended.load(Ordering::Acquire) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 /// The whole API.
 pub fn router(state: AppState) -> Router {
     let project = Router::new()
@@ -178,6 +234,8 @@ pub fn router(state: AppState) -> Router {
         .route("/mgmt/drivers/{id}/activate", post(drivers::activate))
         .route("/mgmt/drivers/{id}/rollback", post(drivers::rollback))
         .route("/instances", get(instances::list).post(instances::create))
+        // Trove's detail list: the same view as the list here, which already holds every field.
+        .route("/instances/detail", get(instances::list))
         .route(
             "/instances/{id}",
             get(instances::show)
@@ -271,5 +329,6 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(settle_body))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(300)))
 }

@@ -5,7 +5,7 @@ use drover_api::configurations::ParameterView;
 use drover_api::datastores::{DatastoreVersionView, DatastoreView, VersionSummary};
 use drover_api::flavors::FlavorView;
 use drover_api::instances::{
-    AddressView, FaultView, FlavorLink, InstanceDatastore, InstanceView, VolumeView,
+    AccessView, AddressView, FaultView, FlavorLink, InstanceDatastore, InstanceView, VolumeView,
 };
 
 use crate::runtime::types::{ParamDef, ParamKind};
@@ -44,6 +44,58 @@ pub fn next_link(base: &str, project: &str, path: &str, limit: Option<i64>, mark
     }
 }
 
+/// The most items a page holds when `limit` asks for more.
+const MAX_PAGE: i64 = 1000;
+
+/// Where a list lives, for its `next` link.
+pub struct Listing<'a> {
+    /// The configured public URL.
+    pub base: &'a str,
+    /// The project in the path.
+    pub project: &'a str,
+    /// The list's path under the project.
+    pub path: &'a str,
+}
+
+/// One page of a list held whole, as Trove pages every list: the items after the one whose
+/// key is `marker` (after where it would be, if it has gone since), at most `limit` of them
+/// (all without a limit), and a `next` link when more remain.
+pub fn page<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    query: &drover_api::common::Page,
+    listing: &Listing<'_>,
+) -> (Vec<T>, Vec<Link>) {
+    let mut items: Vec<T> = match &query.marker {
+        None => items,
+        Some(marker) => match items.iter().position(|item| key(item) == *marker) {
+            Some(at) => items.into_iter().skip(at + 1).collect(),
+            None => items
+                .into_iter()
+                .filter(|item| key(item) > *marker)
+                .collect(),
+        },
+    };
+    let Some(limit) = query.limit.map(|l| l.0.clamp(1, MAX_PAGE)) else {
+        return (items, Vec::new());
+    };
+    if items.len() as i64 <= limit {
+        return (items, Vec::new());
+    }
+    items.truncate(limit as usize);
+    let last = items.last().map(&key).unwrap_or_default();
+    let marker: String =
+        percent_encoding::utf8_percent_encode(&last, percent_encoding::NON_ALPHANUMERIC).collect();
+    let link = next_link(
+        listing.base,
+        listing.project,
+        listing.path,
+        Some(limit),
+        &marker,
+    );
+    (items, vec![link])
+}
+
 /// A flavor.
 pub fn flavor(base: &str, project: &str, flavor: &Flavor) -> FlavorView {
     FlavorView {
@@ -52,6 +104,8 @@ pub fn flavor(base: &str, project: &str, flavor: &Flavor) -> FlavorView {
         name: flavor.name.clone(),
         ram: flavor.ram_mb,
         vcpus: flavor.vcpus,
+        disk: 0,
+        ephemeral: 0,
         links: links(base, project, &format!("flavors/{}", flavor.id)),
     }
 }
@@ -95,11 +149,36 @@ pub fn datastore_version(
         active: version.active,
         image: version.image.clone(),
         packages: version.packages.clone(),
+        image_tags: Vec::new(),
+        registry_ext: version.driver_name.clone(),
+        repl_strategy: version.driver_name.clone(),
         links: links(
             base,
             project,
             &format!("datastores/versions/{}", version.id),
         ),
+    }
+}
+
+/// How long the health pass may go without seeing a service before the API says `ERROR`
+/// (Trove's `agent_heartbeat_expiry`).
+const SERVICE_STATUS_EXPIRY_MS: i64 = 90_000;
+
+/// Trove's `operating_status`: what was last seen of the datastore service, while the instance
+/// is ACTIVE (no task, node running); `""` otherwise, as Trove answers during a task.
+fn operating_status(i: &crate::store::Instance, now_ms: i64) -> String {
+    if i.status != "ACTIVE" {
+        return String::new();
+    }
+    let stale = i
+        .service_status_at
+        .is_none_or(|at| now_ms - at > SERVICE_STATUS_EXPIRY_MS);
+    match i.service_status.as_deref() {
+        None => String::new(),
+        Some(_) if stale => "ERROR".into(),
+        // Trove's "RUNNING" (up, not yet answering its health check) shows as ACTIVE.
+        Some("STARTING") => "ACTIVE".into(),
+        Some(seen) => seen.into(),
     }
 }
 
@@ -111,6 +190,11 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
         id: i.id.clone(),
         name: i.name.clone(),
         status: i.status.clone(),
+        operating_status: operating_status(i, crate::store::now_ms()),
+        region: details.region.clone(),
+        // Nodes listen on their host's loopback only, and a create asking for more is refused.
+        access: AccessView::default(),
+        service_status_updated: timestamp(i.service_status_at.unwrap_or(i.created_at)),
         links: links(base, project, &format!("instances/{}", i.id)),
         flavor: FlavorLink {
             id: i.flavor_id.clone(),
@@ -119,22 +203,28 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
         datastore: InstanceDatastore {
             datastore_type: details.version.datastore_name.clone(),
             version: details.version.name.clone(),
+            version_number: details.version.name.clone(),
         },
         volume: VolumeView {
             size: i.volume_size,
             used: details.used_gb.map(|gb| (gb * 1000.0).round() / 1000.0),
+            used_percent: details
+                .used_gb
+                .filter(|_| i.volume_size > 0)
+                .map(|gb| (gb / i.volume_size as f64 * 10000.0).round() / 100.0),
         },
         ip: vec!["127.0.0.1".into()],
         addresses: vec![AddressView {
             address: "127.0.0.1".into(),
             address_type: "private".into(),
+            network: "loopback".into(),
             port: i.port as u16,
         }],
         created: timestamp(i.created_at),
         updated: timestamp(i.updated_at),
         configuration: i.configuration_id.as_ref().map(|id| ResourceRef {
             id: id.clone(),
-            name: None,
+            name: details.configuration_name.clone(),
             links: links(base, project, &format!("configurations/{id}")),
         }),
         replica_of: i.replica_of_id.as_ref().map(|id| ResourceRef {

@@ -85,7 +85,9 @@ pub async fn pass(inner: &Inner) {
         let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
             continue;
         };
-        let Some(status) = observe(inner, &instance, &target).await else {
+        let (status, service) = observe(inner, &instance, &target).await;
+        record_service_status(inner, &instance, service).await;
+        let Some(status) = status else {
             continue;
         };
         if instance.replica_of_id.is_some() {
@@ -109,16 +111,37 @@ pub async fn pass(inner: &Inner) {
     }
 }
 
-/// The status an instance's node shows now, or `None` to leave it.
+/// How often the service status is written when it has not changed: the API shows it as
+/// `service_status_updated`, Trove's last heartbeat.
+const SERVICE_STATUS_REFRESH_MS: i64 = 30_000;
+
+/// Records what was seen of the datastore service when it changed or is getting old.
+async fn record_service_status(inner: &Inner, instance: &Instance, seen: Option<&str>) {
+    let Some(seen) = seen else { return };
+    let fresh = instance
+        .service_status_at
+        .is_some_and(|at| crate::store::now_ms() - at < SERVICE_STATUS_REFRESH_MS);
+    if instance.service_status.as_deref() == Some(seen) && fresh {
+        return;
+    }
+    if let Err(error) = inner.store.set_service_status(&instance.id, seen).await {
+        tracing::warn!(instance = %instance.id, "health pass could not record the service status: {error}");
+    }
+}
+
+/// The status an instance's node shows now (`None` to leave it), and what was seen of its
+/// datastore service (`None`: nothing could be asked).
 async fn observe(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-) -> Option<&'static str> {
+) -> (Option<&'static str>, Option<&'static str>) {
     if target.node.state() == ProcessState::Stopped {
-        return Some("SHUTDOWN");
+        return (Some("SHUTDOWN"), Some("SHUTDOWN"));
     }
-    let driver = active_driver(inner, &target.version).ok()?;
+    let Ok(driver) = active_driver(inner, &target.version) else {
+        return (None, None);
+    };
     let keep = if instance.status == "RESTART_REQUIRED" {
         "RESTART_REQUIRED"
     } else {
@@ -126,16 +149,16 @@ async fn observe(
     };
     match driver.check_health(target.ops(), &target.context).await {
         Ok(health) => match health.status {
-            HealthStatus::Healthy => Some(keep),
-            HealthStatus::Starting => None,
+            HealthStatus::Healthy => (Some(keep), Some("HEALTHY")),
+            HealthStatus::Starting => (None, Some("STARTING")),
             HealthStatus::Unhealthy => {
                 tracing::warn!(instance = %instance.id, "unhealthy: {}", health.message);
-                Some("ERROR")
+                (Some("ERROR"), Some("ERROR"))
             }
         },
         Err(error) => {
             tracing::warn!(instance = %instance.id, "health check failed: {error}");
-            Some("ERROR")
+            (Some("ERROR"), Some("ERROR"))
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::orchestrator::TaskPayload;
 use crate::orchestrator::work::{DatabaseSpec, HeldQuota, UserSpec};
-use crate::runtime::types::{Credentials, Database, User, UserUpdate};
+use crate::runtime::types::{Credentials, Database, DriverError, User, UserUpdate};
 use crate::runtime::{Driver, NodeOps};
 use crate::store::{DatastoreVersion, Flavor, Instance, InstanceFilter, NewInstance, Visibility};
 
@@ -34,6 +34,37 @@ pub struct CreateInstance {
     pub replica_of: Option<String>,
     /// How many replicas to create (1 unless given; only with `replica_of`).
     pub replica_count: Option<i64>,
+    /// Whether it should be reachable from outside the host (Trove's `access.is_public`).
+    pub public: bool,
+    /// The networks clients may connect from (Trove's `access.allowed_cidrs`).
+    pub allowed_cidrs: Vec<String>,
+    /// The region asked for.
+    pub region: Option<String>,
+}
+
+/// Refuses what an instance's network cannot be made to do. Nodes listen on their host's
+/// loopback, so they are private and any client that can reach them is on the host: a public
+/// instance, or one limited to some networks, would be a promise the service cannot keep.
+fn check_reach(services: &Services, request: &CreateInstance) -> ServiceResult<()> {
+    if let Some(region) = &request.region
+        && *region != services.region
+    {
+        return Err(ServiceError::BadRequest(format!(
+            "region: this service runs in region '{}', not '{region}'.",
+            services.region
+        )));
+    }
+    if request.public {
+        return Err(ServiceError::BadRequest(
+            "access.is_public: instances of this installation listen on their host's loopback only, so they cannot be made public.".into(),
+        ));
+    }
+    if !request.allowed_cidrs.is_empty() {
+        return Err(ServiceError::BadRequest(
+            "access.allowed_cidrs: instances of this installation listen on their host's loopback only, so access cannot be limited to networks; leave allowed_cidrs out.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// An instance with what its views need.
@@ -51,6 +82,10 @@ pub struct InstanceDetails {
     pub replicas: Vec<(String, String)>,
     /// How its node is isolated, when it has one.
     pub isolation: Option<crate::backend::Isolation>,
+    /// The name of its configuration group.
+    pub configuration_name: Option<String>,
+    /// The region it runs in.
+    pub region: String,
 }
 
 /// A page of instances.
@@ -72,34 +107,36 @@ pub async fn resolve_version(
     datastore: Option<&str>,
     version: Option<&str>,
 ) -> ServiceResult<DatastoreVersion> {
+    // As Trove: the named datastore (404 if unknown), or the configured default one (400 if
+    // there is none or it is gone).
     let datastore =
-        match datastore {
-            Some(name) => services.store.datastore(name).await.map_err(|_| {
+        match (datastore, services.default_datastore.as_deref()) {
+            (Some(name), _) => services.store.datastore(name).await.map_err(|_| {
                 ServiceError::NotFound(format!("Datastore '{name}' cannot be found."))
             })?,
-            None => {
-                let all = services.store.datastores().await?;
-                match all.as_slice() {
-                    [only] => only.clone(),
-                    _ => {
-                        return Err(ServiceError::BadRequest(
-                            "Please specify datastore: several datastores are available.".into(),
-                        ));
-                    }
-                }
+            (None, Some(default)) => services.store.datastore(default).await.map_err(|_| {
+                ServiceError::BadRequest(format!(
+                    "Please specify datastore: the default datastore '{default}' cannot be found."
+                ))
+            })?,
+            (None, None) => {
+                return Err(ServiceError::BadRequest(
+                    "Please specify datastore. No default datastore is defined.".into(),
+                ));
             }
         };
+    // An unknown version is a 400 in Trove (`DatastoreVersionNotFound`).
     let version = match version.or(datastore.default_version_id.as_deref()) {
         Some(version) => services
             .store
             .datastore_version_of(&datastore.id, version)
             .await
             .map_err(|_| {
-                ServiceError::NotFound(format!("Datastore version '{version}' cannot be found."))
+                ServiceError::BadRequest(format!("Datastore version '{version}' cannot be found."))
             })?,
         None => {
             return Err(ServiceError::BadRequest(format!(
-                "Datastore '{}' has no default version; please specify one.",
+                "Default version for datastore '{}' not found; please specify one.",
                 datastore.name
             )));
         }
@@ -173,6 +210,7 @@ pub async fn create(
     request: CreateInstance,
 ) -> ServiceResult<InstanceDetails> {
     ctx.authorize(services, "instance:create")?;
+    check_reach(services, &request)?;
     let name = request.name.as_deref().map(str::trim).unwrap_or("");
     if !super::is_name(name) {
         return Err(ServiceError::BadRequest(
@@ -210,12 +248,12 @@ pub async fn create(
         .volume_size
         .or(source.as_ref().map(|s| s.volume_size))
         .ok_or_else(|| ServiceError::BadRequest("volume: a volume size is required.".into()))?;
-    if size < 1 || size > services.max_volume_gb {
+    if size < 1 {
         return Err(ServiceError::BadRequest(format!(
-            "volume.size: must be between 1 and {} GB, not {size}.",
-            services.max_volume_gb
+            "volume.size: must be at least 1 GB, not {size}."
         )));
     }
+    over_max_volume(services, size)?;
     let version = match &source {
         // A replica runs its source's datastore version.
         Some(source) => {
@@ -385,6 +423,8 @@ pub async fn create(
             used_gb: None,
             replicas: vec![],
             isolation: None,
+            configuration_name: None,
+            region: services.region.clone(),
         });
     }
     Err(ServiceError::Unprocessable(
@@ -424,7 +464,13 @@ async fn details(services: &Services, instance: Instance) -> ServiceResult<Insta
         "ACTIVE" | "SHUTDOWN" | "RESTART_REQUIRED"
     );
     let node = services.orchestrator.node_report(&instance).await;
+    let configuration_name = match &instance.configuration_id {
+        Some(id) => services.store.configuration(id).await.ok().map(|g| g.name),
+        None => None,
+    };
     Ok(InstanceDetails {
+        configuration_name,
+        region: services.region.clone(),
         used_gb: node
             .as_ref()
             .filter(|_| settled)
@@ -467,6 +513,7 @@ pub async fn list(
     let flavors = services.store.flavors().await?;
     let versions = services.store.datastore_versions().await?;
     let replicas = services.store.replicas_in_project(&ctx.project_id).await?;
+    let groups = services.store.configurations(Some(&ctx.project_id)).await?;
     let mut items = Vec::with_capacity(rows.len());
     for instance in rows {
         let Some(version) = versions
@@ -489,6 +536,12 @@ pub async fn list(
             version,
             used_gb: None,
             isolation: None,
+            configuration_name: instance
+                .configuration_id
+                .as_ref()
+                .and_then(|id| groups.iter().find(|g| g.id == *id))
+                .map(|g| g.name.clone()),
+            region: services.region.clone(),
             instance,
         });
     }
@@ -511,8 +564,10 @@ async fn start_task(
 ) -> ServiceResult<()> {
     let mut tx = services.store.write().await?;
     tx.insert_task(&instance.id, payload.kind(), &payload.to_json()).await.map_err(|e| match e {
-        crate::store::StoreError::Conflict(_) => ServiceError::Conflict(format!(
-            "Instance {} is busy with another operation (status {}); try again when it has finished.",
+        // Trove's answer to an action on an instance that is not ready (a delete during
+        // BUILD, say) is 422 UnprocessableEntity.
+        crate::store::StoreError::Conflict(_) => ServiceError::Unprocessable(format!(
+            "Instance {} is not ready: it is busy with another operation (status {}); try again when it has finished.",
             instance.id, instance.status
         )),
         other => other.into(),
@@ -522,6 +577,18 @@ async fn start_task(
     tx.clear_instance_fault(&instance.id).await?;
     tx.commit().await?;
     services.orchestrator.wake();
+    Ok(())
+}
+
+/// A volume over the installation's maximum is a 413, as Trove answers it
+/// (`VolumeQuotaExceeded`).
+fn over_max_volume(services: &Services, size: i64) -> ServiceResult<()> {
+    if size > services.max_volume_gb {
+        return Err(ServiceError::OverLimit(format!(
+            "Volume 'size' cannot exceed maximum of {} GB, {size} cannot be accepted.",
+            services.max_volume_gb
+        )));
+    }
     Ok(())
 }
 
@@ -781,12 +848,7 @@ pub async fn resize_volume(
             instance.volume_size
         )));
     }
-    if size > services.max_volume_gb {
-        return Err(ServiceError::BadRequest(format!(
-            "volume.size: must be at most {} GB.",
-            services.max_volume_gb
-        )));
-    }
+    over_max_volume(services, size)?;
     require_settled(&instance, "resize")?;
     let limit = services
         .quotas
@@ -808,8 +870,8 @@ pub async fn resize_volume(
     tx.insert_task(&instance.id, payload.kind(), &payload.to_json())
         .await
         .map_err(|_| {
-            ServiceError::Conflict(format!(
-                "Instance {} is busy with another operation.",
+            ServiceError::Unprocessable(format!(
+                "Instance {} is not ready: it is busy with another operation.",
                 instance.id
             ))
         })?;
@@ -841,7 +903,7 @@ pub async fn effective_configuration(
     services: &Services,
     ctx: &Ctx,
     id: &str,
-) -> ServiceResult<Vec<(String, String)>> {
+) -> ServiceResult<Vec<(String, serde_json::Value)>> {
     let instance = owned(services, ctx, id).await?;
     ctx.authorize_for(services, "instance:configuration", &instance.project_id)?;
     let target = services
@@ -850,7 +912,47 @@ pub async fn effective_configuration(
         .await
         .map_err(ServiceError::Internal)?;
     let driver = driver_for(services, &target.version)?;
-    Ok(driver.effective_configuration(&target.context).await?)
+    let values = driver.effective_configuration(&target.context).await?;
+    let catalog = driver.parameters(&target.version.name).await?;
+    Ok(values
+        .into_iter()
+        .map(|(name, text)| {
+            let kind = catalog.iter().find(|p| p.name == name).map(|p| p.kind);
+            let value = typed(kind, &text);
+            (name, value)
+        })
+        .collect())
+}
+
+/// A value as its catalog types it: numbers and booleans as JSON numbers and booleans (as
+/// Trove's view parses them), a size or duration with its unit and any other text as text.
+fn typed(kind: Option<crate::runtime::types::ParamKind>, text: &str) -> serde_json::Value {
+    use crate::runtime::types::ParamKind;
+    let number = || {
+        text.parse::<i64>()
+            .map(serde_json::Value::from)
+            .ok()
+            .or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .and_then(|f| serde_json::Number::from_f64(f).map(serde_json::Value::Number))
+            })
+    };
+    let value = match kind {
+        // Settings outside the catalog (the port, say) read as Trove's view reads them: a
+        // number if they are one.
+        None
+        | Some(ParamKind::Integer | ParamKind::Float | ParamKind::Size | ParamKind::Duration) => {
+            number()
+        }
+        Some(ParamKind::Boolean) => match text.to_ascii_lowercase().as_str() {
+            "on" | "true" | "yes" | "1" => Some(serde_json::Value::Bool(true)),
+            "off" | "false" | "no" | "0" => Some(serde_json::Value::Bool(false)),
+            _ => None,
+        },
+        _ => None,
+    };
+    value.unwrap_or_else(|| serde_json::Value::String(text.to_string()))
 }
 
 /// A settled instance's node and driver, for the accounts calls.
@@ -974,7 +1076,13 @@ pub async fn update_user(
     update: UserUpdate,
 ) -> ServiceResult<()> {
     let (_, driver, node) = live_node(services, ctx, id, "instance:extension:user:update").await?;
-    Ok(driver.update_user(node, name, host, &update).await?)
+    // Renaming onto a user that exists is a 400 in Trove (a create of one is a 409).
+    match driver.update_user(node, name, host, &update).await {
+        Err(crate::runtime::CallError::Driver(DriverError::Conflict(message))) => {
+            Err(ServiceError::BadRequest(message))
+        }
+        other => Ok(other?),
+    }
 }
 
 /// `PUT /instances/{id}/users`: change passwords of several users.

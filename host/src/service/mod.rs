@@ -37,6 +37,10 @@ pub struct Services {
     pub rate: RateLimiter,
     /// The largest volume a request may ask for, GiB.
     pub max_volume_gb: i64,
+    /// The region the service runs in, as instances show it.
+    pub region: String,
+    /// The datastore a create that names none gets (Trove's `default_datastore`).
+    pub default_datastore: Option<String>,
 }
 
 /// Who is asking, about which project.

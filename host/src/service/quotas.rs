@@ -21,8 +21,8 @@ pub async fn show(
     Ok(services.quotas.show(&services.store, project_id).await?)
 }
 
-/// `PUT /mgmt/quotas/{project}`: admins only. Unknown resources and negative limits below -1
-/// are refused; -1 means unlimited.
+/// `PUT /mgmt/quotas/{project}`: admins only. An unknown resource is a 404 (as Trove answers:
+/// `QuotaResourceUnknown`), a limit below -1 a 400; -1 means unlimited.
 pub async fn update(
     services: &Services,
     ctx: &Ctx,
@@ -37,8 +37,8 @@ pub async fn update(
     }
     for (resource, limit) in limits {
         if !RESOURCES.contains(&resource.as_str()) {
-            return Err(ServiceError::BadRequest(format!(
-                "quotas.{resource}: unknown resource (known: {}).",
+            return Err(ServiceError::NotFound(format!(
+                "Unknown quota resources ['{resource}'] (known: {}).",
                 RESOURCES.join(", ")
             )));
         }

@@ -94,8 +94,9 @@ pub struct NewDatastoreVersion {
     pub packages: String,
     /// Whether new instances may use it.
     pub active: bool,
-    /// Whether it becomes its datastore's default version.
-    pub default: bool,
+    /// Whether it becomes its datastore's default version: `Some(false)` leaves the default as
+    /// it is (as Trove does), `None` makes the first version of a datastore its default.
+    pub default: Option<bool>,
     /// Who may see it.
     pub visibility: Visibility,
 }
@@ -364,13 +365,13 @@ async fn insert_version(tx: &mut Tx, new: &NewDatastoreVersion) -> StoreResult<S
         .execute(&mut **t)
         .await
         .map_err(|e| StoreError::unique(e, || "Datastore Version Already Exists.".to_string()))?;
-        if new.default {
+        if new.default == Some(true) {
             sqlx::query("UPDATE datastores SET default_version_id = $2 WHERE id = $1")
                 .bind(&datastore_id)
                 .bind(&version_id)
                 .execute(&mut **t)
                 .await?;
-        } else {
+        } else if new.default.is_none() {
             // The first version of a datastore is its default until another is chosen.
             sqlx::query("UPDATE datastores SET default_version_id = $2 WHERE id = $1 AND default_version_id IS NULL")
                 .bind(&datastore_id)

@@ -62,6 +62,11 @@ pub struct Instance {
     pub replication_lag_ms: Option<i64>,
     /// For a source ejected from its set: the replica that took over.
     pub ejected_by: Option<String>,
+    /// What the health pass last saw of the datastore service: `HEALTHY`, `SHUTDOWN`, `ERROR`
+    /// or `STARTING`.
+    pub service_status: Option<String>,
+    /// When the health pass last saw it.
+    pub service_status_at: Option<i64>,
 }
 
 /// What creating an instance records.
@@ -109,7 +114,7 @@ pub struct InstanceFilter {
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
      fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info, \
-     replication_state, replication_lag_ms, ejected_by";
+     replication_state, replication_lag_ms, ejected_by, service_status, service_status_at";
 
 impl Instance {
     /// What the replica's source said replicas need, opened.
@@ -281,6 +286,18 @@ impl Store {
         Ok(())
     }
 
+    /// Records what the health pass saw of an instance's datastore service, and when.
+    pub async fn set_service_status(&self, id: &str, status: &str) -> StoreResult<()> {
+        let now = now_ms();
+        on_db!(self, pool => sqlx::query("UPDATE instances SET service_status = $2, service_status_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(now)
+            .execute(pool)
+            .await.map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
     /// Records that root was enabled, once.
     pub async fn mark_root_enabled(&self, id: &str) -> StoreResult<()> {
         let now = now_ms();
@@ -361,6 +378,8 @@ impl Tx {
             replication_state: None,
             replication_lag_ms: None,
             ejected_by: None,
+            service_status: None,
+            service_status_at: None,
         })
     }
 
