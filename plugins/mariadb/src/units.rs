@@ -1,7 +1,7 @@
 //! The suffixes MariaDB accepts on numeric options in option files (`256M`, `1G`), in either
 //! case. `SET GLOBAL` takes only plain numbers, so validated sizes are stored in bytes.
 
-use drover_driver_sdk::catalog::Units;
+use drover_driver_sdk::catalog::{Read, Units};
 
 /// MariaDB size units.
 pub static UNITS: Units = Units {
@@ -14,4 +14,5 @@ pub static UNITS: Units = Units {
     ],
     durations: &[],
     case_sensitive: false,
+    read: Read::Plain,
 };

@@ -2,7 +2,7 @@
 //! server takes them). `8kB` is not a suffix users write but the unit of page-counted
 //! parameters such as `shared_buffers`, listed so values convert into it.
 
-use drover_driver_sdk::catalog::Units;
+use drover_driver_sdk::catalog::{Read, Units};
 
 /// PostgreSQL units.
 pub static UNITS: Units = Units {
@@ -23,4 +23,5 @@ pub static UNITS: Units = Units {
         ("d", 86_400_000_000),
     ],
     case_sensitive: true,
+    read: Read::Plain,
 };
