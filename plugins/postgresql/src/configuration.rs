@@ -46,9 +46,10 @@ pub fn catalog(version: &str) -> DriverResult<&'static Catalog> {
 pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
     let catalog = catalog(&request.datastore_version)?;
     let mut problems = Problems::new();
-    let settings: Vec<&Setting> = request
+    let settings: Vec<Setting> = request
         .settings
         .iter()
+        .map(|setting| boolean_enumeration(catalog, setting))
         .filter(|setting| {
             let directive = DIRECTIVES
                 .iter()
@@ -62,7 +63,7 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
             directive.is_none()
         })
         .collect();
-    let checked = catalog.check(settings, &mut problems);
+    let checked = catalog.check(&settings, &mut problems);
     for item in &checked {
         if let Err(message) = check_value(item) {
             problems.push(item.param.name, format!("{}: {message}", item.param.name));
@@ -88,6 +89,36 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
         settings,
         restart_required,
     })
+}
+
+/// A value of an enumeration that has `on` and `off` among its values, in their spelling when it
+/// is one of the boolean spellings the server also takes for them (`synchronous_commit = false`,
+/// `wal_compression = 1`: guc.c lists `true`, `false`, `yes`, `no`, `1` and `0` as hidden
+/// values of each such enumeration, in any case). Other values are left to the catalog.
+fn boolean_enumeration(catalog: &Catalog, setting: &Setting) -> Setting {
+    let takes_booleans = catalog.find(&setting.name).is_some_and(|param| {
+        param.kind == Kind::Enumeration
+            && param.allowed.contains(&"on")
+            && param.allowed.contains(&"off")
+    });
+    let flag = match &setting.value {
+        Value::Boolean(flag) => Some(*flag),
+        Value::Integer(1) => Some(true),
+        Value::Integer(0) => Some(false),
+        Value::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Some(true),
+            "false" | "no" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    match flag {
+        Some(flag) if takes_booleans => Setting {
+            name: setting.name.clone(),
+            value: Value::Text(if flag { "on" } else { "off" }.into()),
+        },
+        _ => setting.clone(),
+    }
 }
 
 /// `configuration.apply`: the host has rewritten postgresql.conf with the new values. The
@@ -257,13 +288,15 @@ fn check_value(item: &Checked) -> Result<(), String> {
     }
 }
 
-/// Pairs the server refuses at start.
+/// Values the server refuses together at start. (min_wal_size above max_wal_size is not one:
+/// the server starts and keeps that much WAL recycled.)
 fn check_across(catalog: &Catalog, checked: &[Checked], problems: &mut Problems) {
-    catalog.check_order(checked, ("min_wal_size", "max_wal_size"), false, problems);
+    // Checked by the postmaster after it reads its file, so `postgres -C` does not see it.
     catalog.check_order(
         checked,
         ("superuser_reserved_connections", "max_connections"),
         true,
+        "the server does not start otherwise",
         problems,
     );
     // The postmaster refuses to start with more server processes than it can count.
@@ -354,6 +387,98 @@ mod tests {
         );
     }
 
+    /// The spellings PostgreSQL 15.20 takes (read back with SHOW), stored as it shows them.
+    #[test]
+    fn values_are_read_and_normalised_as_the_server_does() {
+        let mut big = request(vec![
+            ("shared_buffers", Value::Text("1.5GB".into())),
+            ("work_mem", Value::Text("1.5 MB".into())),
+            ("statement_timeout", Value::Text("1.5s".into())),
+            ("lock_timeout", Value::Float(1.5)),
+            ("autovacuum_vacuum_cost_delay", Value::Text("20ms".into())),
+            ("vacuum_cost_delay", Value::Text("500us".into())),
+            ("synchronous_commit", Value::Boolean(false)),
+            ("wal_compression", Value::Integer(1)),
+            ("constraint_exclusion", Value::Text("Yes".into())),
+            ("huge_pages", Value::Text("FALSE".into())),
+            ("min_wal_size", Value::Text("2GB".into())),
+            ("max_connections", Value::Text("0x40".into())),
+        ]);
+        big.flavor.as_mut().unwrap().ram_mb = 4096;
+        let validated = validate(&big).unwrap();
+        let stored = |name: &str| {
+            validated
+                .settings
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.value.clone())
+                .unwrap_or_else(|| panic!("{name} is missing"))
+        };
+        let text = |t: &str| Value::Text(t.into());
+        assert_eq!(stored("shared_buffers"), text("1536MB"));
+        assert_eq!(stored("work_mem"), text("1536kB"));
+        assert_eq!(stored("statement_timeout"), text("1500ms"));
+        assert_eq!(stored("lock_timeout"), text("2ms"));
+        assert_eq!(stored("autovacuum_vacuum_cost_delay"), Value::Float(20.0));
+        assert_eq!(stored("vacuum_cost_delay"), Value::Float(0.5));
+        assert_eq!(stored("synchronous_commit"), text("off"));
+        assert_eq!(stored("wal_compression"), text("on"));
+        assert_eq!(stored("constraint_exclusion"), text("on"));
+        assert_eq!(stored("huge_pages"), text("off"));
+        // The server starts with min_wal_size above max_wal_size (1GB by default).
+        assert_eq!(stored("min_wal_size"), text("2GB"));
+        assert_eq!(stored("max_connections"), Value::Integer(64));
+
+        let problems = fields(
+            validate(&request(vec![
+                ("shared_buffers", Value::Text("100 8kB".into())),
+                ("work_mem", Value::Text("4 mb".into())),
+                ("vacuum_cost_delay", Value::Text("1s".into())),
+                ("seq_page_cost", Value::Text("1ms".into())),
+                ("synchronous_commit", Value::Text("tr".into())),
+                ("enable_seqscan", Value::Text("maybe".into())),
+                ("temp_buffers", Value::Text("8kB".into())),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "shared_buffers",
+                "work_mem",
+                "vacuum_cost_delay",
+                "seq_page_cost",
+                "synchronous_commit",
+                "enable_seqscan",
+                "temp_buffers"
+            ],
+            "{problems:?}"
+        );
+        for (field, message) in &problems {
+            assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        }
+        assert!(
+            problems[0].1.contains("unknown unit \"8kB\""),
+            "{}",
+            problems[0].1
+        );
+        assert!(
+            problems[2]
+                .1
+                .contains("greater than the maximum allowed: 100 ms"),
+            "{}",
+            problems[2].1
+        );
+        assert!(problems[3].1.contains("takes no unit"), "{}", problems[3].1);
+        // 8kB is one page, less than temp_buffers' minimum of 100.
+        assert!(
+            problems[6].1.contains("less than the minimum"),
+            "{}",
+            problems[6].1
+        );
+    }
+
     #[test]
     fn every_bad_value_is_named_with_its_rule() {
         let problems = fields(
@@ -364,7 +489,7 @@ mod tests {
                 ("wal_compression", Value::Text("maybe".into())),
                 ("port", Value::Integer(6000)),
                 ("no_such_setting", Value::Integer(1)),
-                ("min_wal_size", Value::Text("2GB".into())),
+                ("superuser_reserved_connections", Value::Integer(100)),
             ]))
             .unwrap_err(),
         );
@@ -378,7 +503,7 @@ mod tests {
                 "wal_compression",
                 "port",
                 "no_such_setting",
-                "min_wal_size"
+                "superuser_reserved_connections"
             ],
             "{problems:?}"
         );
@@ -398,8 +523,12 @@ mod tests {
             "{}",
             problems[4].1
         );
-        // 2GB is over max_wal_size's default of 1GB.
-        assert!(problems[6].1.contains("max_wal_size"), "{}", problems[6].1);
+        // 100 is max_connections' default: the postmaster refuses to start.
+        assert!(
+            problems[6].1.contains("max_connections") && problems[6].1.contains("does not start"),
+            "{}",
+            problems[6].1
+        );
     }
 
     #[test]

@@ -291,14 +291,16 @@ impl Catalog {
         }
     }
 
-    /// A rule across two numeric parameters the server enforces at start: `low` must not be
-    /// greater than `high` (or must be less, when `strict`). Checked when either is given, the
-    /// other at its default; the problem is recorded under the one given (`low` if both are).
+    /// A rule across two numeric parameters: `low` must not be greater than `high` (or must be
+    /// less, when `strict`); `why` says what happens otherwise, for the message. Checked when
+    /// either is given, the other at its default; the problem is recorded under the one given
+    /// (`low` if both are).
     pub fn check_order(
         &self,
         checked: &[Checked],
         (low, high): (&str, &str),
         strict: bool,
+        why: &str,
         problems: &mut Problems,
     ) {
         let Some(blamed) = given(checked, low).or_else(|| given(checked, high)) else {
@@ -313,7 +315,7 @@ impl Catalog {
             problems.push(
                 blamed.param.name,
                 format!(
-                    "{}: value {} breaks the rule {low} must be {relation} {high} ({low} = {}, {high} = {})",
+                    "{}: value {} breaks the rule {low} must be {relation} {high} ({low} = {}, {high} = {}): {why}",
                     blamed.param.name,
                     show(&blamed.value),
                     trim_float(a),
