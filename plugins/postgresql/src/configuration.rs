@@ -121,15 +121,25 @@ fn boolean_enumeration(catalog: &Catalog, setting: &Setting) -> Setting {
     }
 }
 
-/// `configuration.apply`: the host has rewritten postgresql.conf with the new values. The
-/// server's own parser first reads the whole file as it would at its next start (`postgres -C`),
-/// so a value it refuses changes nothing and never stops the node later; then the server
-/// reloads, and values that went away return to their defaults. Should the reloaded server
-/// still report a value of the group it could not use (`pg_file_settings`), the previous file
-/// is put back and reloaded, and the apply fails naming the value.
+/// `configuration.apply`: the host has rewritten postgresql.conf with the new values. Before
+/// anything changes, the running server judges them: each new value a session can set is set
+/// in a transaction that is rolled back (the checks that need the server's catalogs, its time
+/// zones and locales run only there: `postgres -C` reads `default_tablespace = 'nosuch'`
+/// without complaint, and a reload reports no more than "setting could not be applied"); then
+/// the server's own parser reads the whole file as it would at its next start (`postgres -C`),
+/// so a value it refuses never stops the node later. Then the server reloads, and values that
+/// went away return to their defaults. Should the reloaded server still report a value of the
+/// group it could not use (`pg_file_settings`), the previous file is put back and reloaded, and
+/// the apply fails with the server's reason. A refusal names the value and gives the server's
+/// own words.
 pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> {
     let catalog = catalog(&request.context.datastore_version)?;
     let changes = catalog.changes(&request.previous, &request.context.settings);
+    let new_values: Vec<(&str, &Value)> = changes
+        .iter()
+        .filter_map(|change| change.after.map(|value| (change.name, value)))
+        .collect();
+    check_live(node, &new_values)?;
     check_file(node, &request.context)?;
     reload(node)?;
     if let Some((name, error)) = refused_after_reload(node, &request.context.settings)? {
@@ -139,15 +149,21 @@ pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> 
         };
         node.write_text("postgresql.conf", &lifecycle::render_conf(&previous), 0o600)?;
         reload(node)?;
-        let shown = request
+        let setting = request
             .context
             .settings
             .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(&name))
+            .find(|s| s.name.eq_ignore_ascii_case(&name));
+        // "setting could not be applied" is all pg_file_settings says; a session says why,
+        // where one can set the value.
+        if let Some(setting) = setting {
+            check_live(node, &[(setting.name.as_str(), &setting.value)])?;
+        }
+        let shown = setting
             .map(|s| format!(" = {}", show(&s.value)))
             .unwrap_or_default();
         return Err(DriverError::failed(format!(
-            "the server refused {name}{shown}: {error}"
+            "the server refused {name}{shown}: {error} (pg_file_settings; the server's log says why)"
         )));
     }
     Ok(ApplyOutcome {
@@ -164,9 +180,92 @@ pub fn apply(node: &Node, request: &ApplyRequest) -> DriverResult<ApplyOutcome> 
     })
 }
 
+/// Has the running server judge values the way a session takes them: those of parameters a
+/// session may set (`user` and `superuser` contexts; the driver's session is a superuser's)
+/// are set with `SET LOCAL` in one transaction, which is rolled back. Fails with the server's
+/// words for the first it refuses.
+fn check_live(node: &Node, values: &[(&str, &Value)]) -> DriverResult<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let names = values
+        .iter()
+        .map(|(name, _)| sql::literal(&name.to_ascii_lowercase()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let settable: Vec<String> = sql::run(
+        node,
+        "postgres",
+        &format!(
+            "SELECT lower(name) FROM pg_settings \
+             WHERE context IN ('user', 'superuser') AND lower(name) IN ({names});"
+        ),
+    )?
+    .into_iter()
+    .filter_map(|row| row.into_iter().next())
+    .collect();
+    let values: Vec<&(&str, &Value)> = values
+        .iter()
+        .filter(|(name, _)| settable.contains(&name.to_ascii_lowercase()))
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    // One statement a line (values have no line breaks): psql names the line that failed.
+    let mut script = String::from("BEGIN;\n");
+    for (name, value) in &values {
+        script.push_str(&format!(
+            "SET LOCAL {} = {};\n",
+            sql::ident(name),
+            sql::literal(&plain(value))
+        ));
+    }
+    script.push_str("ROLLBACK;\n");
+    match sql::run(node, "postgres", &script) {
+        Ok(_) => Ok(()),
+        Err(DriverError::Failed(message)) => {
+            let (line, reason) = session_refusal(&message);
+            let refused = line
+                .and_then(|line| line.checked_sub(2))
+                .and_then(|i| values.get(i));
+            Err(DriverError::failed(match refused {
+                Some((name, value)) => {
+                    format!("the server refused {name} = {}: {reason}", show(value))
+                }
+                None => format!("the server refused the configuration: {reason}"),
+            }))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// What psql reported for a failed script, as the driver's SQL helper passes it on
+/// (`PostgreSQL: 3: ERROR:  invalid value …; DETAIL:  …`): the line of the statement, and the
+/// server's words without their labels.
+pub fn session_refusal(message: &str) -> (Option<usize>, String) {
+    let message = message.strip_prefix("PostgreSQL: ").unwrap_or(message);
+    let (line, rest) = match message.split_once(": ") {
+        Some((number, rest)) if number.parse::<usize>().is_ok() => (number.parse().ok(), rest),
+        _ => (None, message),
+    };
+    let words = rest
+        .split("; ")
+        .map(|part| {
+            ["ERROR:", "DETAIL:", "HINT:", "FATAL:"]
+                .iter()
+                .find_map(|label| part.strip_prefix(label))
+                .unwrap_or(part)
+                .trim()
+        })
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    (line, words)
+}
+
 /// Has the server's parser read the node's configuration as a starting server would: every
 /// value through its check, restart-only ones included. Fails naming the value it refused.
-fn check_file(node: &Node, context: &NodeContext) -> DriverResult<()> {
+pub fn check_file(node: &Node, context: &NodeContext) -> DriverResult<()> {
     let dir = &context.directory;
     let data = format!("{dir}/data");
     let config = format!("config_file={dir}/postgresql.conf");
@@ -622,6 +721,19 @@ mod tests {
         );
         assert!(message.contains("List syntax is invalid."), "{message}");
         assert!(!message.contains("contains errors"), "{message}");
+    }
+
+    #[test]
+    fn a_value_a_session_refused_is_named_with_the_servers_words() {
+        let message = "PostgreSQL: 3: ERROR:  invalid value for parameter \"default_tablespace\": \"nosuch\"; DETAIL:  Tablespace \"nosuch\" does not exist.";
+        let (line, reason) = session_refusal(message);
+        assert_eq!(line, Some(3));
+        assert_eq!(
+            reason,
+            "invalid value for parameter \"default_tablespace\": \"nosuch\"; Tablespace \"nosuch\" does not exist."
+        );
+        let (line, reason) = session_refusal("PostgreSQL: could not connect");
+        assert_eq!((line, reason.as_str()), (None, "could not connect"));
     }
 
     #[test]
