@@ -71,7 +71,7 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
     }
     check_across(catalog, &checked, &mut problems);
     if let Some(flavor) = &request.flavor {
-        check_flavor(catalog, &checked, flavor, &mut problems);
+        check_flavor(&checked, flavor, &mut problems);
     }
     let settings = checked
         .iter()
@@ -428,7 +428,7 @@ fn check_across(catalog: &Catalog, checked: &[Checked], problems: &mut Problems)
 const MIB_PER_CONNECTION: f64 = 2.0;
 
 /// Rules that depend on the memory the node will have.
-fn check_flavor(catalog: &Catalog, checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
+fn check_flavor(checked: &[Checked], flavor: &Flavor, problems: &mut Problems) {
     let pages_to_mb = |pages: f64| pages * 8.0 / 1024.0;
     if let Some(item) = given(checked, "shared_buffers")
         && let Some(pages) = item.number
@@ -436,14 +436,22 @@ fn check_flavor(catalog: &Catalog, checked: &[Checked], flavor: &Flavor, problem
         memory::at_most_share(problems, item, pages_to_mb(pages), flavor, 0.8);
     }
     if let Some(item) = given(checked, "max_connections") {
-        let buffers = catalog
-            .effective(checked, "shared_buffers")
-            .unwrap_or(16384.0);
+        // The group's shared_buffers, or the driver's for the flavor.
+        let buffers_mb = given(checked, "shared_buffers")
+            .and_then(|item| item.number)
+            .map(pages_to_mb)
+            .or_else(|| {
+                lifecycle::memory(flavor.ram_mb)
+                    .into_iter()
+                    .find(|(name, _)| *name == "shared_buffers")
+                    .and_then(|(_, value)| value.trim_end_matches("MB").parse().ok())
+            })
+            .unwrap_or(0.0);
         memory::connections_fit(
             problems,
             item,
             flavor,
-            ("shared_buffers", pages_to_mb(buffers)),
+            ("shared_buffers", buffers_mb),
             MIB_PER_CONNECTION,
         );
     }
@@ -748,6 +756,10 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].1.contains("flavor small"), "{}", problems[0].1);
         assert!(problems[1].1.contains("at most"), "{}", problems[1].1);
+        // The server's default always fits, even beside the driver's 64MB on 256 MB.
+        let mut tiny = request(vec![("max_connections", Value::Integer(100))]);
+        tiny.flavor.as_mut().unwrap().ram_mb = 256;
+        assert!(validate(&tiny).is_ok());
         // A flavor with room for them is fine.
         let mut big = request(vec![("max_connections", Value::Integer(200))]);
         big.flavor.as_mut().unwrap().ram_mb = 2048;

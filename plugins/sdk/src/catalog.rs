@@ -698,7 +698,8 @@ pub mod memory {
     }
 
     /// A connection limit must fit, at `mb_each`, in the memory left beside `reserved_mb`
-    /// (`reserved` names what holds it, for the message).
+    /// (`reserved` names what holds it, for the message). A limit no higher than the
+    /// parameter's default is never refused: a node without the value runs with the default.
     pub fn connections_fit(
         problems: &mut Problems,
         item: &Checked,
@@ -709,14 +710,20 @@ pub mod memory {
         let Some(connections) = item.number else {
             return;
         };
+        let default = item
+            .param
+            .default
+            .and_then(|d| d.parse::<f64>().ok())
+            .unwrap_or(0.0);
         let room = ((f64::from(flavor.ram_mb) - reserved_mb) / mb_each)
             .floor()
+            .max(default)
             .max(0.0);
         if connections > room {
             problems.push(
                 item.param.name,
                 format!(
-                    "{}: value {} needs about {} MB ({mb_each} MB each) beside {reserved}, more than the {} MB of flavor {}; at most {room} fit",
+                    "{}: value {} needs about {} MB ({mb_each} MB each when busy) beside {reserved}, more than the {} MB of flavor {}; at most {room} fit",
                     item.param.name,
                     show(&item.value),
                     connections * mb_each,
