@@ -206,7 +206,16 @@ fn check_live(node: &Node, values: &[(&str, &Value)]) -> DriverResult<()> {
     .collect();
     let values: Vec<&(&str, &Value)> = values
         .iter()
-        .filter(|(name, _)| settable.contains(&name.to_ascii_lowercase()))
+        .filter(|(name, _)| {
+            // What the driver's sessions pin is not set in one (a small
+            // idle_in_transaction_session_timeout would end it between two statements,
+            // client_encoding change how it reads the rest, log_statement log it); those are
+            // numbers and names validation and `postgres -C` judge fully.
+            settable.contains(&name.to_ascii_lowercase())
+                && !sql::SESSION
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        })
         .collect();
     if values.is_empty() {
         return Ok(());
