@@ -17,3 +17,4 @@ mod replication;
 mod runtime;
 mod secrets;
 mod store;
+mod values;
