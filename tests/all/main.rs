@@ -18,3 +18,4 @@ mod runtime;
 mod secrets;
 mod shapes;
 mod store;
+mod values;

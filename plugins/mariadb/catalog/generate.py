@@ -5,13 +5,15 @@ A fresh server (mariadb-install-db and mariadbd with --no-defaults, so no packag
 or plugin changes the answer) is started in a temporary directory, and every row of
 `information_schema.SYSTEM_VARIABLES` becomes a parameter or an exclusion:
   - type: VARIABLE_TYPE (BOOLEAN, INT…/BIGINT…, DOUBLE, ENUM, SET/FLAGSET/VARCHAR); an integer
-    that counts bytes (by its name: sizes, buffers, packets) is a size, in bytes, that also
-    takes the K/M/G/T suffixes of option files;
-  - range: NUMERIC_MIN_VALUE/NUMERIC_MAX_VALUE; allowed values: ENUM_VALUE_LIST;
+    that counts bytes is a size, in bytes (see is_bytes: the names say so, less the counts and
+    percentages named like sizes, plus the byte counts named otherwise). Every integer option
+    takes the K/M/G/T/P/E suffixes in my.cnf, sizes or not (the units module reads them);
+  - range: NUMERIC_MIN_VALUE/NUMERIC_MAX_VALUE, exactly (they go up to 2^64); allowed values:
+    ENUM_VALUE_LIST;
   - default: DEFAULT_VALUE;
   - dynamic: READ_ONLY = NO (applied with SET GLOBAL); READ_ONLY = YES needs a restart;
-  - excluded: session-only variables and those that are not server options
-    (COMMAND_LINE_ARGUMENT is NULL: they cannot be kept in my.cnf), and those in EXCLUDED;
+  - excluded: session-only variables and those that are not server options (mariadbd --help
+    --verbose does not list them: my.cnf cannot keep a value for them), and those in EXCLUDED;
   - description: VARIABLE_COMMENT.
 The members of SET and FLAGSET variables (SETS) and the locales of the locales plugin (LOCALES)
 are listed too: a value the server cannot parse in my.cnf stops it from starting.
@@ -61,6 +63,15 @@ EXCLUDED = {
     "general_log_file": LOGGING,
     "gtid_domain_id": REPLICATION,
     "gtid_ignore_duplicates": REPLICATION,
+    "gtid_pos_auto_engines": REPLICATION,
+    # Replication filters: a replica that skips some of its source's changes is not a copy.
+    "replicate_do_db": REPLICATION,
+    "replicate_do_table": REPLICATION,
+    "replicate_ignore_db": REPLICATION,
+    "replicate_ignore_table": REPLICATION,
+    "replicate_rewrite_db": REPLICATION,
+    "replicate_wild_do_table": REPLICATION,
+    "replicate_wild_ignore_table": REPLICATION,
     "gtid_strict_mode": REPLICATION,
     "init_file": "the service uses the init file to set up its own account",
     "init_slave": REPLICATION,
@@ -109,6 +120,7 @@ EXCLUDED = {
     "tmpdir": LOCATIONS,
     "tls_version": TLS,
     "user": "node processes run as the service's unprivileged user",
+    "version": "the server reports its own version: clients and the service read it",
 }
 PREFIXES = [
     ("wsrep_", CLUSTER),
@@ -117,22 +129,46 @@ PREFIXES = [
     ("slave_", REPLICATION),
     ("rpl_semi_sync_", REPLICATION),
 ]
-# Variables whose option has the same name although SYSTEM_VARIABLES shows no command-line
-# argument for them (mariadbd --help --verbose lists them; my.cnf accepts them).
-OPTIONS_ANYWAY = {
-    "character_set_filesystem", "character_set_server", "collation_server",
-    "default_storage_engine", "default_tmp_storage_engine", "enforce_storage_engine",
-    "lc_messages", "lc_time_names",
-}
 NOT_AN_OPTION = "not a server option: a value could not be kept across restarts"
 SESSION_ONLY = "a session variable: it has no server-wide value"
 READ_ONLY = "read-only: fixed when the server was built or started"
 BYTES = re.compile(r"(_size|_buffer|_packet|_bytes|_memory|buffer_pool_chunk_size)$|_size_")
+# Named like sizes, but counts (rows, entries, threads, hash buckets, pages, characters) or a
+# percentage, as their VARIABLE_COMMENT says.
+NOT_BYTES = {
+    "aria_pagecache_file_hash_size", "delayed_queue_size", "gtid_cleanup_batch_size",
+    "host_cache_size", "innodb_change_buffer_max_size", "innodb_ft_max_token_size",
+    "innodb_ft_min_token_size", "innodb_lru_flush_size", "innodb_purge_batch_size",
+    "key_cache_file_hash_size", "max_join_size", "metadata_locks_cache_size",
+    "myisam_data_pointer_size", "performance_schema_accounts_size",
+    "performance_schema_digests_size", "performance_schema_events_stages_history_long_size",
+    "performance_schema_events_stages_history_size",
+    "performance_schema_events_statements_history_long_size",
+    "performance_schema_events_statements_history_size",
+    "performance_schema_events_transactions_history_long_size",
+    "performance_schema_events_transactions_history_size",
+    "performance_schema_events_waits_history_long_size",
+    "performance_schema_events_waits_history_size", "performance_schema_hosts_size",
+    "performance_schema_setup_actors_size", "performance_schema_setup_objects_size",
+    "performance_schema_users_size", "profiling_history_size", "thread_cache_size",
+    "thread_pool_size", "wsrep_trx_fragment_size",
+}
+# Byte counts named otherwise (memory, limits, lengths in bytes), as their VARIABLE_COMMENT or
+# the server's documentation says. (innodb_autoextend_increment counts megabytes and
+# read_binlog_speed_limit KB/s: a suffix multiplies their number, it is not their unit.)
+BYTES_TOO = {
+    "analyze_max_length", "aria_checkpoint_log_activity", "column_compression_threshold",
+    "group_concat_max_len", "innodb_ft_result_cache_limit", "join_buffer_space_limit",
+    "log_bin_compress_min_len", "max_digest_length", "max_length_for_sort_data",
+    "max_session_mem_used", "max_sort_length", "net_buffer_length",
+    "performance_schema_max_digest_length", "performance_schema_max_sql_text_length",
+    "query_cache_limit", "query_cache_min_res_unit", "relay_log_space_limit",
+    "slave_parallel_max_queued", "thread_stack",
+}
 # Text variables that name files or directories on the node.
 PATH = re.compile(r"(_dir|_path|_file|_filename|_directory)$")
 COLUMNS = ["VARIABLE_NAME", "VARIABLE_TYPE", "NUMERIC_MIN_VALUE", "NUMERIC_MAX_VALUE",
-           "ENUM_VALUE_LIST", "DEFAULT_VALUE", "READ_ONLY", "VARIABLE_SCOPE",
-           "COMMAND_LINE_ARGUMENT", "VARIABLE_COMMENT"]
+           "ENUM_VALUE_LIST", "DEFAULT_VALUE", "READ_ONLY", "VARIABLE_SCOPE", "VARIABLE_COMMENT"]
 I64_MAX = (1 << 63) - 1
 
 
@@ -153,6 +189,15 @@ def fresh_server(tmp):
         time.sleep(0.1)
     server.kill()
     sys.exit("mariadbd did not start")
+
+
+def options(tmp):
+    """The options mariadbd takes, in my.cnf as on its command line (`--name`, as `name`)."""
+    root = ["--user=root"] if os.geteuid() == 0 else []
+    out = subprocess.run(["mariadbd", "--no-defaults", f"--datadir={tmp}/none", *root, "--help",
+                          "--verbose"], capture_output=True, text=True, check=True).stdout
+    return {m.group(1).replace("-", "_")
+            for m in re.finditer(r"^  (?:-\S, )?--([a-z0-9-]+)", out, re.MULTILINE)}
 
 
 def variables(sock):
@@ -185,7 +230,13 @@ def rust_str(text):
 
 
 def clamp(text):
-    return str(max(-I64_MAX - 1, min(I64_MAX, int(float(text)))))
+    """A bound within i64, exactly: a float would move 2^60 - 1 to 2^60."""
+    value = int(text) if re.fullmatch(r"-?\d+", text) else int(float(text))
+    return str(max(-I64_MAX - 1, min(I64_MAX, value)))
+
+
+def is_bytes(name):
+    return name in BYTES_TOO or (BYTES.search(name) is not None and name not in NOT_BYTES)
 
 
 def describe(row):
@@ -204,13 +255,13 @@ def describe(row):
         return "Float", rng, [], None
     if kind.startswith(("INT", "BIGINT")):
         rng = f"Range::Int({clamp(row['NUMERIC_MIN_VALUE'])}, {clamp(row['NUMERIC_MAX_VALUE'])})"
-        if BYTES.search(name):
+        if is_bytes(name):
             return "Size", rng, [], "B"
         return "Integer", rng, [], None
     sys.exit(f"unknown VARIABLE_TYPE {kind} for {name}")
 
 
-def exclusion(row):
+def exclusion(row, server_options):
     name = row["VARIABLE_NAME"]
     if name in EXCLUDED:
         return EXCLUDED[name]
@@ -221,7 +272,7 @@ def exclusion(row):
             return reason
     if row["VARIABLE_SCOPE"] == "SESSION ONLY":
         return SESSION_ONLY
-    if row["COMMAND_LINE_ARGUMENT"] == "\\N" and name not in OPTIONS_ANYWAY:
+    if name not in server_options:
         return READ_ONLY if row["READ_ONLY"] == "YES" else NOT_AN_OPTION
     return None
 
@@ -241,6 +292,7 @@ def main():
         server, sock = fresh_server(tmp)
         rows = variables(sock)
         known_locales = locales(sock)
+        server_options = options(tmp)
     finally:
         if server:
             server.terminate()
@@ -249,7 +301,7 @@ def main():
 
     params, excluded = [], []
     for row in rows:
-        reason = exclusion(row)
+        reason = exclusion(row, server_options)
         if reason:
             excluded.append((row["VARIABLE_NAME"], reason))
         else:

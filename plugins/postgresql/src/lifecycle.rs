@@ -181,14 +181,22 @@ pub fn render_service(context: &NodeContext) -> DriverResult<ServiceSpec> {
 /// complete, so a step killed halfway (initdb, a base backup) is simply done again.
 pub const NEW_DATA: &str = "data.new";
 
-/// `lifecycle.initialize`: initdb, unless the data directory is already a cluster.
+/// `lifecycle.initialize`: initdb (or a replica's seed), unless the data directory is already a
+/// cluster; then the server's check of the configuration it will start with.
 pub fn initialize(node: &Node, context: &NodeContext) -> DriverResult<()> {
-    if node
+    if !node
         .exists("data/PG_VERSION")
         .map_err(DriverError::Failed)?
     {
-        return Ok(());
+        create_data(node, context)?;
     }
+    // The server reads its file as it will at its first start: a value of the configuration
+    // group it refuses (a time zone or locale the node lacks) fails here, in its own words.
+    crate::configuration::check_file(node, context)
+}
+
+/// A new node's data directory: made by initdb, or seeded from the source for a replica.
+fn create_data(node: &Node, context: &NodeContext) -> DriverResult<()> {
     // What an interrupted attempt left goes first.
     node.remove("data").map_err(DriverError::Failed)?;
     node.remove(NEW_DATA).map_err(DriverError::Failed)?;

@@ -1,9 +1,10 @@
 //! The syntax of PostgreSQL's free-text parameters, checked the way the server's own check
 //! hooks check them. A value the server refuses in postgresql.conf stops it at its next start
-//! ("configuration file contains errors"), and a reload skips it silently; so validation refuses
-//! it first. Where the server accepts more than is checked here (time zones written as POSIX
-//! rules with transition dates, say), the check is the stricter one: a refused value is a 422,
-//! an accepted bad one a node that does not start.
+//! ("configuration file contains errors"), and a reload skips it with no more than "setting could
+//! not be applied" in `pg_file_settings`; so validation refuses what it can judge, and the rest is
+//! judged by the server that is to run it, before it runs it (`configuration::apply`,
+//! `lifecycle::initialize`): the limits of the numbers of a POSIX time zone rule, names of
+//! catalog objects (`default_tablespace`), and what the node lacks of the lists here.
 
 use crate::catalog_15;
 
@@ -136,49 +137,94 @@ fn date_style(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `TimeZone` and `log_timezone`: a time zone the server knows (`pg_timezone_names`), a number
-/// of hours east of UTC, or a POSIX rule without transition dates (`EST5EDT`, `XYZ-3`).
+/// `TimeZone` and `log_timezone`: a time zone name the server lists (`pg_timezone_names`), a
+/// number of hours east of UTC (less than a week of hours: `pg_tzset_offset`), or a POSIX rule
+/// (`EST5EDT`, `<+03>-3`, `EST5EDT,M3.2.0,M11.1.0`). A rule is checked for its form; the limits
+/// of its numbers (hours up to 167, minutes and seconds, months 1–12, weeks 1–5, days 0–6) are
+/// the server's tz reader's, which PostgreSQL updates with the IANA code it copies, and the
+/// server that runs the value judges them before it is applied.
 fn time_zone(text: &str) -> Result<(), String> {
     let known = catalog_15::TIMEZONES
         .iter()
         .any(|zone| zone.eq_ignore_ascii_case(text));
     let hours = text
+        .trim_start_matches(is_space)
         .parse::<f64>()
-        .is_ok_and(|h| h.is_finite() && (-15.0..=15.0).contains(&h));
+        .is_ok_and(|h| h.is_finite() && h.abs() < 168.0);
     if known || hours || posix_zone(text) {
         Ok(())
     } else {
         Err(format!(
-            "{text:?} is not a time zone the server knows: give a name such as UTC or Europe/Paris (see pg_timezone_names), a number of hours, or a POSIX rule such as EST5EDT"
+            "{text:?} is not a time zone: give a name such as UTC or Europe/Paris (see pg_timezone_names), a number of hours, or a POSIX rule such as EST5EDT or EST5EDT,M3.2.0,M11.1.0"
         ))
     }
 }
 
-/// `std offset [dst]`: three or more letters, an hour offset (with optional minutes and
-/// seconds), and optionally three or more letters naming daylight time.
+/// The form of a POSIX time zone rule, as `tzparse` reads one: `std offset [dst [offset]
+/// [,start[/time],end[/time]]]`, where a zone name is three or more letters or `<…>` with
+/// letters, digits, `+` and `-`, an offset and a time are `[+-]hh[:mm[:ss]]`, and a date is
+/// `Jn`, `n` or `Mm.w.d`.
 fn posix_zone(text: &str) -> bool {
-    let letters = |s: &str| s.chars().take_while(|c| c.is_ascii_alphabetic()).count();
-    let std = letters(text);
-    if std < 3 {
-        return false;
+    fn name(s: &str) -> Option<&str> {
+        if let Some(rest) = s.strip_prefix('<') {
+            let end = rest.find('>')?;
+            let inner = &rest[..end];
+            let ok = !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-');
+            return ok.then(|| &rest[end + 1..]);
+        }
+        let letters = s.chars().take_while(char::is_ascii_alphabetic).count();
+        (letters >= 3).then(|| &s[letters..])
     }
-    let rest = &text[std..];
-    let rest = rest.strip_prefix(['+', '-']).unwrap_or(rest);
-    let offset_len = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == ':'))
-        .unwrap_or(rest.len());
-    let (offset, dst) = rest.split_at(offset_len);
-    let mut parts = offset.split(':');
-    let hours_ok = parts
-        .next()
-        .is_some_and(|h| (1..=2).contains(&h.len()) && h.chars().all(|c| c.is_ascii_digit()));
-    let others: Vec<&str> = parts.collect();
-    let others_ok = others.len() <= 2
-        && others
-            .iter()
-            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_digit()));
-    let dst_ok = dst.is_empty() || (letters(dst) == dst.len() && dst.len() >= 3);
-    hours_ok && others_ok && dst_ok
+    fn digits(s: &str, most: usize) -> Option<&str> {
+        let n = s.chars().take_while(char::is_ascii_digit).count();
+        (1..=most).contains(&n).then(|| &s[n..])
+    }
+    /// `[+-]hh[:mm[:ss]]`.
+    fn offset(s: &str) -> Option<&str> {
+        let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+        let mut rest = digits(s, 3)?;
+        for _ in 0..2 {
+            match rest.strip_prefix(':') {
+                Some(after) => rest = digits(after, 2)?,
+                None => break,
+            }
+        }
+        Some(rest)
+    }
+    /// `Jn`, `n` or `Mm.w.d`, then optionally `/time`.
+    fn date(s: &str) -> Option<&str> {
+        let rest = if let Some(after) = s.strip_prefix('J') {
+            digits(after, 3)?
+        } else if let Some(after) = s.strip_prefix('M') {
+            let after = digits(after, 2)?.strip_prefix('.')?;
+            digits(digits(after, 1)?.strip_prefix('.')?, 1)?
+        } else {
+            digits(s, 3)?
+        };
+        match rest.strip_prefix('/') {
+            Some(time) => offset(time),
+            None => Some(rest),
+        }
+    }
+    let parse = || -> Option<()> {
+        let rest = offset(name(text)?)?;
+        if rest.is_empty() {
+            return Some(());
+        }
+        let mut rest = name(rest)?;
+        if !rest.is_empty() && !rest.starts_with(',') {
+            rest = offset(rest)?;
+        }
+        if rest.is_empty() {
+            return Some(());
+        }
+        let rest = date(rest.strip_prefix(',')?)?;
+        date(rest.strip_prefix(',')?)?.is_empty().then_some(())
+    };
+    parse().is_some()
 }
 
 /// The locales every node has (the others depend on what the machine generated).
@@ -324,6 +370,7 @@ mod tests {
         }
     }
 
+    /// Each as PostgreSQL 15.20 answered `SET TimeZone`.
     #[test]
     fn time_zones_are_names_numbers_or_posix_rules() {
         for good in [
@@ -331,25 +378,51 @@ mod tests {
             "utc",
             "Europe/Paris",
             "europe/paris",
+            "EST",
             "EST5EDT",
             "XYZ-3",
             "UTC+3",
+            "ABC-3:30",
+            "ABC3:59",
+            "ABC167",
             "-8",
             "5.5",
+            "42",
+            "167",
+            "-15.5",
             "ABC3:30",
+            "<+03>-3",
+            "EST5EDT,M3.2.0,M11.1.0",
+            "EST5EDT4,M3.2.0/2,M11.1.0/2",
+            "ABC3DEF",
+            "ABC3DEF2",
         ] {
             assert!(time_zone(good).is_ok(), "{good:?} was refused");
         }
+        // Refused by the server too (but AB3, which it takes: POSIX names have three letters).
         for bad in [
             "Nowhere/City",
+            "Europe/Nowhere",
             "",
-            "42",
-            "AB3",
+            "168",
+            "PST",
             "XYZ",
+            "ABCD",
+            "AB3",
             "Europe/Paris'",
             "../etc/passwd",
+            "EST5EDT,M3.2.0",
+            "EST5EDT,X3,M11.1.0",
+            "interval '-08:00' hour to minute",
         ] {
             assert!(time_zone(bad).is_err(), "{bad:?} was accepted");
+        }
+        // The limits of a rule's numbers are the server's: it judges them before they apply.
+        for left_to_the_server in ["ABC3:60", "ABC168", "EST5EDT,M13.2.0,M11.1.0"] {
+            assert!(
+                time_zone(left_to_the_server).is_ok(),
+                "{left_to_the_server:?}"
+            );
         }
     }
 

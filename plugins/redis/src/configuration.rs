@@ -82,11 +82,25 @@ pub fn validate(request: &ValidationRequest) -> DriverResult<Validated> {
     }
     for setting in request.settings.iter().filter(|s| is_percent(s)) {
         let text = plain(&setting.value);
-        match text.trim().trim_end_matches('%').parse::<u32>() {
-            Ok(p) if p <= 100 => settings.push(Setting { name: "maxmemory-clients".into(), value: Value::Text(text.trim().into()) }),
+        let text = text.trim();
+        // As redis-server reads a percentage: an integer as string2ll reads it (no sign, no
+        // leading zero, no space), then `%`.
+        let digits = &text[..text.len() - 1];
+        let well_formed = digits == "0"
+            || (!digits.is_empty()
+                && !digits.starts_with('0')
+                && digits.bytes().all(|b| b.is_ascii_digit()));
+        match digits.parse::<u32>() {
+            Ok(p) if well_formed && p <= 100 => settings.push(Setting {
+                name: "maxmemory-clients".into(),
+                value: Value::Text(text.into()),
+            }),
             _ => problems.push(
                 "maxmemory-clients",
-                format!("maxmemory-clients: value {} must be a memory value or a percentage from 0% to 100%", show(&setting.value)),
+                format!(
+                    "maxmemory-clients: value {} must be a memory value or a percentage from 0% to 100%",
+                    show(&setting.value)
+                ),
             ),
         }
     }
@@ -212,13 +226,7 @@ fn check_syntax(item: &Checked) -> Result<(), String> {
 }
 
 fn is_memory(word: &str) -> bool {
-    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &word[digits.len()..];
-    digits.parse::<u64>().is_ok()
-        && matches!(
-            suffix.to_ascii_lowercase().as_str(),
-            "" | "b" | "k" | "kb" | "m" | "mb" | "g" | "gb"
-        )
+    crate::units::memory(word).is_ok()
 }
 
 /// Rules that depend on the memory the node will have.
@@ -386,6 +394,73 @@ mod tests {
             fields(validate(&request(vec![("maxmemory", Value::Text("1gb".into()))])).unwrap_err());
         assert_eq!(problems[0].0, "maxmemory");
         assert!(problems[0].1.contains("512 MB"), "{}", problems[0].1);
+    }
+
+    #[test]
+    fn numbers_are_read_as_redis_server_reads_them() {
+        // Read on redis-server 7.0.15, with CONFIG SET and in redis.conf.
+        let validated = validate(&request(vec![
+            ("maxmemory", Value::Text("100MB".into())),
+            ("hz", Value::Text("20".into())),
+            ("repl-backlog-size", Value::Text("010".into())),
+            ("list-max-listpack-size", Value::Text("-2".into())),
+            ("maxmemory-clients", Value::Text("100%".into())),
+        ]))
+        .unwrap();
+        assert!(validated.settings.contains(&Setting {
+            name: "maxmemory".into(),
+            value: Value::Text("100MB".into())
+        }));
+        assert!(validated.settings.contains(&Setting {
+            name: "hz".into(),
+            value: Value::Integer(20)
+        }));
+        let problems = fields(
+            validate(&request(vec![
+                ("maxmemory", Value::Text("100 mb".into())),
+                ("repl-backlog-size", Value::Text("+100mb".into())),
+                ("proto-max-bulk-len", Value::Text("1.5gb".into())),
+                ("active-defrag-ignore-bytes", Value::Text("1tb".into())),
+                ("hz", Value::Text("+10".into())),
+                ("maxclients", Value::Text("010".into())),
+                ("timeout", Value::Float(1.5)),
+                (
+                    "client-output-buffer-limit",
+                    Value::Text("normal +1mb 0 0".into()),
+                ),
+                ("maxmemory-clients", Value::Text("+10%".into())),
+            ]))
+            .unwrap_err(),
+        );
+        let named: Vec<&str> = problems.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "maxmemory",
+                "repl-backlog-size",
+                "proto-max-bulk-len",
+                "active-defrag-ignore-bytes",
+                "hz",
+                "maxclients",
+                "timeout",
+                "client-output-buffer-limit",
+                "maxmemory-clients",
+            ],
+            "{problems:?}"
+        );
+        for (field, message) in &problems {
+            assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        }
+        assert!(
+            problems[0].1.contains("not a memory value"),
+            "{}",
+            problems[0].1
+        );
+        assert!(
+            problems[4].1.contains("not of type integer"),
+            "{}",
+            problems[4].1
+        );
     }
 
     #[test]

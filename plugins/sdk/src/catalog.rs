@@ -69,15 +69,102 @@ pub struct Excluded {
     pub reason: &'static str,
 }
 
-/// The unit suffixes a datastore accepts, with their size in bytes or duration in microseconds.
+/// The unit suffixes a datastore accepts, with their size in bytes or duration in microseconds,
+/// and how it reads numbers written as text.
 #[derive(Debug)]
 pub struct Units {
-    /// Size suffixes and their size in bytes, for example `("kb", 1024)`.
+    /// Size suffixes users may write, and their size in bytes, for example `("kb", 1024)`.
     pub sizes: &'static [(&'static str, u64)],
-    /// Duration suffixes and their length in microseconds, for example `("ms", 1000)`.
+    /// Duration suffixes users may write, and their length in microseconds, for example
+    /// `("ms", 1000)`.
     pub durations: &'static [(&'static str, u64)],
     /// Whether suffixes must match in case (PostgreSQL: yes; Redis: no).
     pub case_sensitive: bool,
+    /// How the datastore reads a numeric value (integer, float, size, duration) written as
+    /// text. JSON numbers are read as the text they print as, so a number means the same
+    /// whichever way it is sent.
+    pub read: Read,
+}
+
+/// How a datastore reads a numeric value written as text.
+#[derive(Debug, Clone, Copy)]
+pub enum Read {
+    /// A plain reading: white space around the value is not part of it; an integer is an
+    /// optional `-` and decimal digits, nothing else (no `+`, no space, no fraction); a size or
+    /// duration is such an integer followed directly by one of the suffixes, or by none (then
+    /// it is in the parameter's unit); a float is a decimal number. Integers are stored as
+    /// numbers, sizes and durations as given.
+    Plain,
+    /// The datastore's own reading of the text of a value of this parameter: what it makes of
+    /// it, or why the server would refuse it (the message names the value, not the parameter).
+    Own(fn(&Param, &str) -> Result<Reading, String>),
+}
+
+/// What a datastore makes of a numeric value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// The value in the parameter's unit.
+    pub number: Number,
+    /// The value to store: a form the datastore reads back as the same number.
+    pub value: Value,
+}
+
+/// A number as a datastore read it: exact when it is whole.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// A whole number, exact (MariaDB's take up to 2^64).
+    Whole(i128),
+    /// A number with a fraction.
+    Fraction(f64),
+}
+
+impl Number {
+    /// The number as a float (whole numbers above 2^53 lose their last digits).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Whole(n) => n as f64,
+            Number::Fraction(f) => f,
+        }
+    }
+}
+
+impl Units {
+    /// The size in bytes of a size suffix, matched in the datastore's way.
+    pub fn size_factor(&self, suffix: &str) -> Option<u64> {
+        self.factor(self.sizes, suffix)
+    }
+
+    /// The length in microseconds of a duration suffix, matched in the datastore's way.
+    pub fn duration_factor(&self, suffix: &str) -> Option<u64> {
+        self.factor(self.durations, suffix)
+    }
+
+    /// The suffixes of a kind, for messages: `B, kB, MB`.
+    pub fn accepted(&self, kind: Kind) -> String {
+        let table = if kind == Kind::Duration {
+            self.durations
+        } else {
+            self.sizes
+        };
+        table
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn factor(&self, table: &[(&str, u64)], suffix: &str) -> Option<u64> {
+        table
+            .iter()
+            .find(|(name, _)| {
+                if self.case_sensitive {
+                    *name == suffix
+                } else {
+                    name.eq_ignore_ascii_case(suffix)
+                }
+            })
+            .map(|(_, factor)| *factor)
+    }
 }
 
 /// The parameters of one datastore version.
@@ -103,10 +190,12 @@ pub struct Checked {
     /// The parameter.
     pub param: &'static Param,
     /// The value to store: booleans and enumerations in the datastore's spelling, numbers as
-    /// numbers, sizes and durations as given.
+    /// the datastore's reading made them.
     pub value: Value,
     /// For numeric kinds, the value in the parameter's unit.
     pub number: Option<f64>,
+    /// For numeric kinds, the value in the parameter's unit, exact when it is whole.
+    pub exact: Option<Number>,
 }
 
 impl Catalog {
@@ -202,14 +291,16 @@ impl Catalog {
         }
     }
 
-    /// A rule across two numeric parameters the server enforces at start: `low` must not be
-    /// greater than `high` (or must be less, when `strict`). Checked when either is given, the
-    /// other at its default; the problem is recorded under the one given (`low` if both are).
+    /// A rule across two numeric parameters: `low` must not be greater than `high` (or must be
+    /// less, when `strict`); `why` says what happens otherwise, for the message. Checked when
+    /// either is given, the other at its default; the problem is recorded under the one given
+    /// (`low` if both are).
     pub fn check_order(
         &self,
         checked: &[Checked],
         (low, high): (&str, &str),
         strict: bool,
+        why: &str,
         problems: &mut Problems,
     ) {
         let Some(blamed) = given(checked, low).or_else(|| given(checked, high)) else {
@@ -224,7 +315,7 @@ impl Catalog {
             problems.push(
                 blamed.param.name,
                 format!(
-                    "{}: value {} breaks the rule {low} must be {relation} {high} ({low} = {}, {high} = {})",
+                    "{}: value {} breaks the rule {low} must be {relation} {high} ({low} = {}, {high} = {}): {why}",
                     blamed.param.name,
                     show(&blamed.value),
                     trim_float(a),
@@ -241,6 +332,7 @@ impl Catalog {
                 param,
                 value,
                 number,
+                exact: None,
             })
         };
         match param.kind {
@@ -254,32 +346,29 @@ impl Catalog {
                     self.booleans.0, self.booleans.1
                 )),
             },
-            Kind::Integer => {
-                let number = match value {
-                    Value::Integer(n) => *n,
-                    Value::Text(text) => text
-                        .trim()
-                        .parse::<i64>()
-                        .map_err(|_| format!("value {shown} is not of type integer"))?,
-                    _ => return Err(format!("value {shown} is not of type integer")),
+            Kind::Integer | Kind::Float | Kind::Size | Kind::Duration => {
+                let text = match value {
+                    Value::Text(text) => text.clone(),
+                    Value::Integer(n) => n.to_string(),
+                    Value::Float(f) if f.is_finite() => f.to_string(),
+                    Value::Float(_) | Value::Boolean(_) => {
+                        return Err(format!(
+                            "value {shown} is not of type {}",
+                            kind_name(param.kind)
+                        ));
+                    }
                 };
-                check_range(param, number as f64)?;
-                done(Value::Integer(number), Some(number as f64))
-            }
-            Kind::Float => {
-                let number = match value {
-                    Value::Integer(n) => *n as f64,
-                    Value::Float(f) => *f,
-                    Value::Text(text) => text
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite())
-                        .ok_or_else(|| format!("value {shown} is not of type float"))?,
-                    Value::Boolean(_) => return Err(format!("value {shown} is not of type float")),
+                let reading = match self.units.read {
+                    Read::Plain => plain_reading(self.units, param, &text)?,
+                    Read::Own(read) => read(param, &text)?,
                 };
-                check_range(param, number)?;
-                done(Value::Float(number), Some(number))
+                check_range(param, reading.number)?;
+                Ok(Checked {
+                    param,
+                    value: reading.value,
+                    number: Some(reading.number.as_f64()),
+                    exact: Some(reading.number),
+                })
             }
             Kind::Text => match value {
                 Value::Text(text) if text.contains(['\n', '\r', '\0']) => {
@@ -309,85 +398,7 @@ impl Catalog {
                     )),
                 }
             }
-            Kind::Size | Kind::Duration => {
-                let number = self.measure(param, value)?;
-                check_range(param, number)?;
-                let value = match value {
-                    Value::Text(text) => Value::Text(text.trim().to_string()),
-                    other => other.clone(),
-                };
-                done(value, Some(number))
-            }
         }
-    }
-
-    /// A size or duration in the parameter's unit: a plain number is already in it; a number
-    /// with a suffix is converted.
-    fn measure(&self, param: &Param, value: &Value) -> Result<f64, String> {
-        let kind_name = if param.kind == Kind::Size {
-            "size"
-        } else {
-            "duration"
-        };
-        let text = match value {
-            Value::Integer(n) => return Ok(*n as f64),
-            Value::Float(f) if f.fract() == 0.0 => return Ok(*f),
-            Value::Text(text) => text.trim(),
-            _ => return Err(format!("value {} is not of type {kind_name}", show(value))),
-        };
-        let split = text
-            .find(|c: char| !(c.is_ascii_digit() || c == '-' || c == '+'))
-            .unwrap_or(text.len());
-        let (digits, suffix) = text.split_at(split);
-        let count: i64 = digits
-            .parse()
-            .map_err(|_| format!("value {} is not of type {kind_name}", show(value)))?;
-        let suffix = suffix.trim();
-        if suffix.is_empty() {
-            return Ok(count as f64);
-        }
-        let table = if param.kind == Kind::Size {
-            self.units.sizes
-        } else {
-            self.units.durations
-        };
-        let accepted = || {
-            table
-                .iter()
-                .map(|(name, _)| *name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let factor = self.unit_factor(table, suffix).ok_or_else(|| {
-            format!(
-                "value {} has an unknown unit \"{suffix}\" (accepted units: {})",
-                show(value),
-                accepted()
-            )
-        })?;
-        let base = match param.unit {
-            Some(unit) => self.unit_factor(table, unit).ok_or_else(|| {
-                format!(
-                    "takes no unit suffix; give a plain number (value {})",
-                    show(value)
-                )
-            })?,
-            None => 1,
-        };
-        Ok(count as f64 * factor as f64 / base as f64)
-    }
-
-    fn unit_factor(&self, table: &[(&str, u64)], suffix: &str) -> Option<u64> {
-        table
-            .iter()
-            .find(|(name, _)| {
-                if self.units.case_sensitive {
-                    *name == suffix
-                } else {
-                    name.eq_ignore_ascii_case(suffix)
-                }
-            })
-            .map(|(_, factor)| *factor)
     }
 }
 
@@ -425,31 +436,116 @@ fn has_upper(name: &str) -> bool {
     name.bytes().any(|b| b.is_ascii_uppercase())
 }
 
-fn check_range(param: &Param, number: f64) -> Result<(), String> {
-    let (min, max) = match param.range {
-        Range::None => return Ok(()),
-        Range::Int(min, max) => (min as f64, max as f64),
-        Range::Float(min, max) => (min, max),
-    };
+fn check_range(param: &Param, number: Number) -> Result<(), String> {
     let unit = param
         .unit
         .map(|unit| format!(" {unit}"))
         .unwrap_or_default();
-    if number < min {
+    // Whole numbers against whole bounds compare exactly: bounds near 2^64 do not survive a
+    // trip through a float.
+    let (below, above) = match (param.range, number) {
+        (Range::None, _) => return Ok(()),
+        (Range::Int(min, max), Number::Whole(n)) => (n < i128::from(min), n > i128::from(max)),
+        (Range::Int(min, max), Number::Fraction(f)) => (f < min as f64, f > max as f64),
+        (Range::Float(min, max), number) => (number.as_f64() < min, number.as_f64() > max),
+    };
+    let shown = match number {
+        Number::Whole(n) => n.to_string(),
+        Number::Fraction(f) => trim_float(f),
+    };
+    if below {
         return Err(format!(
-            "value {} is less than the minimum allowed: {}{unit}",
-            trim_float(number),
+            "value {shown} is less than the minimum allowed: {}{unit}",
             show_bound(param, true)
         ));
     }
-    if number > max {
+    if above {
         return Err(format!(
-            "value {} is greater than the maximum allowed: {}{unit}",
-            trim_float(number),
+            "value {shown} is greater than the maximum allowed: {}{unit}",
             show_bound(param, false)
         ));
     }
     Ok(())
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Boolean => "boolean",
+        Kind::Integer => "integer",
+        Kind::Float => "float",
+        Kind::Text => "string",
+        Kind::Enumeration => "enumeration",
+        Kind::Size => "size",
+        Kind::Duration => "duration",
+    }
+}
+
+/// The plain reading ([`Read::Plain`]) of a numeric value written as text.
+pub fn plain_reading(units: &Units, param: &Param, text: &str) -> Result<Reading, String> {
+    let text = text.trim();
+    let wrong = || format!("value \"{text}\" is not of type {}", kind_name(param.kind));
+    if param.kind == Kind::Float {
+        let number = text
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && !text.starts_with('+'))
+            .ok_or_else(wrong)?;
+        return Ok(Reading {
+            number: Number::Fraction(number),
+            value: Value::Float(number),
+        });
+    }
+    let digits_end = text
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && *c == '-')))
+        .map_or(text.len(), |(i, _)| i);
+    let (digits, suffix) = text.split_at(digits_end);
+    let count: i128 = digits.parse().map_err(|_| wrong())?;
+    if param.kind == Kind::Integer {
+        if !suffix.is_empty() {
+            return Err(wrong());
+        }
+        return Ok(Reading {
+            number: Number::Whole(count),
+            value: Value::Integer(i64::try_from(count).map_err(|_| wrong())?),
+        });
+    }
+    let number = if suffix.is_empty() {
+        count
+    } else {
+        let factor = match param.kind {
+            Kind::Size => units.size_factor(suffix),
+            _ => units.duration_factor(suffix),
+        }
+        .ok_or_else(|| {
+            format!(
+                "value \"{text}\" has an unknown unit \"{suffix}\" (accepted units: {})",
+                units.accepted(param.kind)
+            )
+        })?;
+        let base = match param.unit {
+            Some(unit) => match param.kind {
+                Kind::Size => units.size_factor(unit),
+                _ => units.duration_factor(unit),
+            }
+            .ok_or_else(|| {
+                format!("takes no unit suffix; give a plain number (value \"{text}\")")
+            })?,
+            None => 1,
+        };
+        let scaled = count * i128::from(factor);
+        if scaled % i128::from(base) != 0 {
+            return Err(format!(
+                "value \"{text}\" is not a whole number of {}",
+                param.unit.unwrap_or_default()
+            ));
+        }
+        scaled / i128::from(base)
+    };
+    Ok(Reading {
+        number: Number::Whole(number),
+        value: Value::Text(text.to_string()),
+    })
 }
 
 fn show_bound(param: &Param, low: bool) -> String {
@@ -602,7 +698,8 @@ pub mod memory {
     }
 
     /// A connection limit must fit, at `mb_each`, in the memory left beside `reserved_mb`
-    /// (`reserved` names what holds it, for the message).
+    /// (`reserved` names what holds it, for the message). A limit no higher than the
+    /// parameter's default is never refused: a node without the value runs with the default.
     pub fn connections_fit(
         problems: &mut Problems,
         item: &Checked,
@@ -613,14 +710,20 @@ pub mod memory {
         let Some(connections) = item.number else {
             return;
         };
+        let default = item
+            .param
+            .default
+            .and_then(|d| d.parse::<f64>().ok())
+            .unwrap_or(0.0);
         let room = ((f64::from(flavor.ram_mb) - reserved_mb) / mb_each)
             .floor()
+            .max(default)
             .max(0.0);
         if connections > room {
             problems.push(
                 item.param.name,
                 format!(
-                    "{}: value {} needs about {} MB ({mb_each} MB each) beside {reserved}, more than the {} MB of flavor {}; at most {room} fit",
+                    "{}: value {} needs about {} MB ({mb_each} MB each when busy) beside {reserved}, more than the {} MB of flavor {}; at most {room} fit",
                     item.param.name,
                     show(&item.value),
                     connections * mb_each,
