@@ -404,7 +404,11 @@ fn postgresql_configuration_groups_apply_live_and_at_restart() {
             ("wal_compression", json!("maybe"), "allowed values"),
             ("enable_seqscan", json!(12), "boolean"),
             ("no_such_setting", json!(1), "not supported"),
-            ("min_wal_size", json!("2GB"), "max_wal_size"),
+            (
+                "superuser_reserved_connections",
+                json!(100),
+                "max_connections",
+            ),
         ],
         beside: vec![],
         refused: None,

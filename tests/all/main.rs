@@ -8,6 +8,7 @@ mod configurations;
 mod crashes;
 mod hardening;
 mod isolation;
+mod keystone;
 mod mariadb;
 mod nodes;
 mod postgresql;

@@ -38,7 +38,7 @@ fn version(datastore: &str, name: &str) -> NewDatastoreVersion {
         image: String::new(),
         packages: String::new(),
         active: true,
-        default: Some(false),
+        default: None,
         visibility: Visibility::Public,
     }
 }
