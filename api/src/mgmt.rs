@@ -140,3 +140,69 @@ pub struct MgmtDatastoreVersionsResponse {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub links: Vec<crate::common::Link>,
 }
+
+/// An instance as the management API shows it: the instance view, and what an operator needs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MgmtInstanceView {
+    /// Everything the instance view shows.
+    #[serde(flatten)]
+    pub instance: crate::instances::InstanceView,
+    /// Whether it has been deleted.
+    pub deleted: bool,
+    /// When it was deleted (ISO 8601).
+    pub deleted_at: Option<String>,
+    /// What is under way, in Trove's words.
+    pub task_description: String,
+    /// What the health pass last saw of the datastore service (Trove's `service_status`).
+    pub service_status: String,
+    /// The node that runs it (Trove: the Nova server).
+    pub server: MgmtServerView,
+}
+
+/// The node behind an instance, in the place of Trove's Nova server.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MgmtServerView {
+    /// The node's directory name.
+    pub id: String,
+    /// The instance's name.
+    pub name: String,
+    /// The instance's status.
+    pub status: String,
+    /// The host it runs on.
+    pub host: String,
+}
+
+/// `GET /mgmt/instances`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MgmtInstancesResponse {
+    /// The instances.
+    pub instances: Vec<MgmtInstanceView>,
+    /// A `next` link when the list goes on.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub links: Vec<crate::common::Link>,
+}
+
+/// `GET /mgmt/instances/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MgmtInstanceResponse {
+    /// The instance.
+    pub instance: MgmtInstanceView,
+}
+
+/// When root was first enabled on an instance, and by whom (`Never`/`Nobody` if it never was).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RootHistoryView {
+    /// The instance.
+    pub id: String,
+    /// When (ISO 8601), or `Never`.
+    pub enabled: String,
+    /// The user id, or `Nobody`.
+    pub user: String,
+}
+
+/// `GET /mgmt/instances/{id}/root`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RootHistoryResponse {
+    /// The history.
+    pub root_history: RootHistoryView,
+}

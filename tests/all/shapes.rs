@@ -214,6 +214,76 @@ fn a_live_instance_shows_every_field_troves_clients_read() {
             .expect(200);
         assert_eq!(user["user"]["name"], "a.b", "{quoted}: {user}");
     }
+
+    // The admin instance API: every project's instances with what an operator needs.
+    let admin = &setup.admin;
+    client.get("mgmt/instances").error("forbidden", 403);
+    let listed = admin.get("mgmt/instances").expect(200)["instances"].clone();
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(mine["deleted"], false, "{mine}");
+    assert_eq!(
+        mine["task_description"], "No tasks for the instance.",
+        "{mine}"
+    );
+    assert_eq!(mine["service_status"], "HEALTHY", "{mine}");
+    assert_eq!(mine["tenant_id"], "p1", "{mine}");
+    let history = admin.get(&format!("mgmt/instances/{id}/root")).expect(200);
+    assert_eq!(history["root_history"]["enabled"], "Never", "{history}");
+    assert_eq!(history["root_history"]["user"], "Nobody", "{history}");
+    // Stop: the server ends and the instance is SHUTDOWN; reboot brings it back.
+    let node_port = crate::common::nodes::port(&shown);
+    let ping = || crate::common::nodes::redis_cli(node_port, "c", "c-secret", &["PING"]);
+    assert_eq!(ping(), "PONG");
+    admin
+        .post(&format!("mgmt/instances/{id}/action"), json!({"stop": {}}))
+        .expect(202);
+    wait_status(server, client, &id, "SHUTDOWN", BUILD);
+    assert_ne!(ping(), "PONG");
+    admin
+        .post(
+            &format!("mgmt/instances/{id}/action"),
+            json!({"reboot": {}}),
+        )
+        .expect(202);
+    wait_status(server, client, &id, "ACTIVE", BUILD);
+    assert_eq!(ping(), "PONG");
+    admin
+        .post(&format!("mgmt/instances/{id}/action"), json!({"dance": {}}))
+        .error("badRequest", 400);
+
     client.delete(&format!("instances/{id}")).expect(202);
     wait_gone(server, client, &id, BUILD);
+    // Deleted instances stay in the admin's view: with ?deleted=true, and without a filter.
+    for query in ["?deleted=true", ""] {
+        let listed = admin.get(&format!("mgmt/instances{query}")).expect(200)["instances"].clone();
+        let gone = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("{query}: {listed}"));
+        assert_eq!(gone["deleted"], true, "{gone}");
+        assert!(gone["deleted_at"].is_string(), "{gone}");
+    }
+    let live = admin.get("mgmt/instances?deleted=false").expect(200)["instances"].clone();
+    assert!(
+        live.as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"] != id.as_str()),
+        "{live}"
+    );
+    admin
+        .get(&format!("mgmt/instances/{id}"))
+        .error("itemNotFound", 404);
+    admin
+        .get(&format!("mgmt/instances/{id}?deleted=true"))
+        .expect(200);
 }

@@ -297,3 +297,161 @@ pub async fn limits(
     }
     Ok(Json(LimitsResponse { limits: entries }))
 }
+
+/// `GET /mgmt/instances` options.
+#[derive(serde::Deserialize)]
+pub struct MgmtInstancesQuery {
+    #[serde(default)]
+    deleted: Option<drover_api::common::PyBool>,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    limit: Option<drover_api::common::Count>,
+    #[serde(default)]
+    marker: Option<String>,
+}
+
+/// What is under way on an instance, in Trove's words (`trove/instance/tasks.py`).
+fn task_description(view: &service::admin::OperatorView) -> String {
+    let text = match view.task.as_deref() {
+        Some("create_instance" | "create_replica") => "The instance is building.",
+        Some("delete_instance") => "Deleting the instance.",
+        Some("restart_instance") => "Rebooting the instance.",
+        Some("stop_instance") => "Stopping the instance.",
+        Some("resize_flavor" | "resize_volume") => "Resizing the instance.",
+        Some("apply_configuration") => "Updating the instance.",
+        Some("detach_replica") => "Detaching the instance from its source.",
+        Some("promote_replica") => "Promoting the instance to replica source.",
+        Some("eject_source") => "Ejecting the replica source.",
+        Some(_) => "A task is under way.",
+        None if view.details.instance.status == "RESTART_REQUIRED" => {
+            "Instance requires a restart."
+        }
+        None => "No tasks for the instance.",
+    };
+    text.into()
+}
+
+fn mgmt_instance(
+    base: &str,
+    ctx: &service::Ctx,
+    view: &service::admin::OperatorView,
+) -> MgmtInstanceView {
+    let i = &view.details.instance;
+    let mut shown = views::instance(base, ctx, &view.details);
+    if i.deleted_at.is_some() {
+        shown.status = "SHUTDOWN".into();
+    }
+    MgmtInstanceView {
+        deleted: i.deleted_at.is_some(),
+        deleted_at: i.deleted_at.map(views::timestamp),
+        task_description: task_description(view),
+        service_status: i.service_status.clone().unwrap_or_default(),
+        server: MgmtServerView {
+            id: i.node_dir.clone(),
+            name: i.name.clone(),
+            status: shown.status.clone(),
+            host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default(),
+        },
+        instance: shown,
+    }
+}
+
+/// `GET /mgmt/instances`: every project's instances, live and deleted (`?deleted=` picks).
+pub async fn list_instances(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Query(query): Query<MgmtInstancesQuery>,
+) -> ApiResult<Json<MgmtInstancesResponse>> {
+    let all = service::admin::list(
+        &state.services,
+        &ctx,
+        query.project_id.as_deref(),
+        query.deleted.map(|d| d.0),
+    )
+    .await?;
+    let page = Page {
+        limit: query.limit,
+        marker: query.marker,
+    };
+    let listing = views::Listing {
+        base: &base,
+        project: &ctx.project_id,
+        path: "mgmt/instances",
+    };
+    let (page, links) = views::page(all, |v| v.details.instance.id.clone(), &page, &listing);
+    Ok(Json(MgmtInstancesResponse {
+        instances: page.iter().map(|v| mgmt_instance(&base, &ctx, v)).collect(),
+        links,
+    }))
+}
+
+/// `GET /mgmt/instances/{id}` (`?deleted=true` for a deleted one).
+pub async fn show_instance(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Base(base): Base,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<MgmtInstancesQuery>,
+) -> ApiResult<Json<MgmtInstanceResponse>> {
+    let deleted = query.deleted.is_some_and(|d| d.0);
+    let view = service::admin::show(&state.services, &ctx, &id, deleted).await?;
+    Ok(Json(MgmtInstanceResponse {
+        instance: mgmt_instance(&base, &ctx, &view),
+    }))
+}
+
+/// `GET /mgmt/instances/{id}/root`: Trove's root history.
+pub async fn root_history(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<RootHistoryResponse>> {
+    let (at, by) = service::admin::root_history(&state.services, &ctx, &id).await?;
+    Ok(Json(RootHistoryResponse {
+        root_history: RootHistoryView {
+            id,
+            enabled: at.map(views::timestamp).unwrap_or_else(|| "Never".into()),
+            user: match (at, by) {
+                (Some(_), Some(user)) => user,
+                (Some(_), None) => "unknown".into(),
+                (None, _) => "Nobody".into(),
+            },
+        },
+    }))
+}
+
+/// `POST /mgmt/instances/{id}/action`: exactly one of `stop` and `reboot`; 202, no body.
+pub async fn instance_action(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, id)): Path<(String, String)>,
+    Body(body): Body<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<StatusCode> {
+    let mut keys = body.keys();
+    let (Some(action), None) = (keys.next(), keys.next()) else {
+        return Err(ApiError::bad_request(
+            "Give exactly one action: stop or reboot.",
+        ));
+    };
+    let action = match action.as_str() {
+        "stop" => service::admin::Action::Stop,
+        "reboot" => service::admin::Action::Reboot,
+        "reset-task-status" => {
+            return Err(ApiError::new(
+                drover_api::error::ErrorKind::NotImplemented,
+                "reset-task-status is not available: a task whose worker died is taken up again by another once its lease runs out.",
+            ));
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid instance action: {other}"
+            )));
+        }
+    };
+    service::admin::act(&state.services, &ctx, &id, action).await?;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -206,6 +206,10 @@ pub fn router(state: AppState) -> Router {
             "/mgmt/quotas/{id}",
             get(mgmt::show_quotas).put(mgmt::update_quotas),
         )
+        .route("/mgmt/instances", get(mgmt::list_instances))
+        .route("/mgmt/instances/{id}", get(mgmt::show_instance))
+        .route("/mgmt/instances/{id}/root", get(mgmt::root_history))
+        .route("/mgmt/instances/{id}/action", post(mgmt::instance_action))
         .route("/mgmt/flavors", post(mgmt::create_flavor))
         .route(
             "/mgmt/flavors/{id}",

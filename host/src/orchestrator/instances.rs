@@ -22,6 +22,7 @@ pub fn steps(payload: &TaskPayload) -> &'static [super::work::Step] {
             step!(prepare),
         ],
         TaskPayload::DeleteInstance => &[step!(destroy)],
+        TaskPayload::StopInstance => &[step!(stop)],
         TaskPayload::RestartInstance { .. } => &[step!(stop), step!(install), step!(start)],
         TaskPayload::ResizeFlavor { .. } => &[step!(install), step!(stop), step!(start)],
         TaskPayload::ResizeVolume { .. } => &[],
@@ -568,6 +569,10 @@ pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<
             tx.update_instance(id, Some("ACTIVE"), None, None, None)
                 .await
         }
+        TaskPayload::StopInstance => {
+            tx.update_instance(id, Some("SHUTDOWN"), None, None, None)
+                .await
+        }
         TaskPayload::ResizeFlavor { flavor_id, .. } => {
             tx.update_instance(id, Some("ACTIVE"), Some(flavor_id), None, None)
                 .await
@@ -665,6 +670,7 @@ pub async fn fail(inner: &Inner, tx: &mut Tx, run: &TaskRun, error: &StepError) 
                 .await
         }
         TaskPayload::DeleteInstance
+        | TaskPayload::StopInstance
         | TaskPayload::RestartInstance { .. }
         | TaskPayload::ResizeFlavor { .. } => {
             let _ = inner;

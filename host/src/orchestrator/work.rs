@@ -131,6 +131,8 @@ pub enum TaskPayload {
     },
     /// Delete an instance's node.
     DeleteInstance,
+    /// Stop an instance's server, leaving it SHUTDOWN (the management API's `stop`).
+    StopInstance,
     /// Restart an instance's server.
     RestartInstance {
         /// The driver digest.
@@ -182,6 +184,7 @@ impl TaskPayload {
         match self {
             TaskPayload::CreateInstance { .. } => "create_instance",
             TaskPayload::DeleteInstance => "delete_instance",
+            TaskPayload::StopInstance => "stop_instance",
             TaskPayload::RestartInstance { .. } => "restart_instance",
             TaskPayload::ResizeFlavor { .. } => "resize_flavor",
             TaskPayload::ResizeVolume { .. } => "resize_volume",
@@ -209,7 +212,9 @@ impl TaskPayload {
             | TaskPayload::DetachReplica { driver }
             | TaskPayload::PromoteReplica { driver, .. }
             | TaskPayload::EjectSource { driver, .. } => Some(driver),
-            TaskPayload::DeleteInstance | TaskPayload::ResizeVolume { .. } => None,
+            TaskPayload::DeleteInstance
+            | TaskPayload::StopInstance
+            | TaskPayload::ResizeVolume { .. } => None,
         }
     }
 }

@@ -169,7 +169,7 @@ pub fn driver_for(services: &Services, version: &DatastoreVersion) -> ServiceRes
 }
 
 /// The active driver for an instance's datastore version.
-async fn driver_of(services: &Services, instance: &Instance) -> ServiceResult<Driver> {
+pub(super) async fn driver_of(services: &Services, instance: &Instance) -> ServiceResult<Driver> {
     let version = services
         .store
         .datastore_version(&instance.datastore_version_id)
@@ -446,7 +446,10 @@ pub(super) async fn owned(services: &Services, ctx: &Ctx, id: &str) -> ServiceRe
     Ok(instance)
 }
 
-async fn details(services: &Services, instance: Instance) -> ServiceResult<InstanceDetails> {
+pub(super) async fn details(
+    services: &Services,
+    instance: Instance,
+) -> ServiceResult<InstanceDetails> {
     let flavor = services.store.flavor(&instance.flavor_id).await.ok();
     let version = services
         .store
@@ -556,7 +559,7 @@ pub async fn show(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Ins
 }
 
 /// Starts a task on an instance in one transaction with its new status.
-async fn start_task(
+pub(super) async fn start_task(
     services: &Services,
     instance: &Instance,
     status: &str,
@@ -1158,7 +1161,10 @@ pub async fn enable_root(
     let (instance, driver, node) =
         live_node(services, ctx, id, "instance:extension:root:create").await?;
     let credentials = driver.enable_root(node, password.as_deref()).await?;
-    services.store.mark_root_enabled(&instance.id).await?;
+    services
+        .store
+        .mark_root_enabled(&instance.id, ctx.caller.user_id.as_deref())
+        .await?;
     Ok(credentials)
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Must not import: http.
 
+pub mod admin;
 pub mod configurations;
 pub mod datastores;
 pub mod drivers;

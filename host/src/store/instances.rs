@@ -45,6 +45,8 @@ pub struct Instance {
     pub fault_at: Option<i64>,
     /// When root was first enabled.
     pub root_enabled_at: Option<i64>,
+    /// Who first enabled root (a user id, when the caller had one).
+    pub root_enabled_by: Option<String>,
     /// When it was created.
     pub created_at: i64,
     /// When it last changed.
@@ -113,7 +115,7 @@ pub struct InstanceFilter {
 
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
-     fault_at, root_enabled_at, created_at, updated_at, deleted_at, applied_settings, replica_info, \
+     fault_at, root_enabled_at, root_enabled_by, created_at, updated_at, deleted_at, applied_settings, replica_info, \
      replication_state, replication_lag_ms, ejected_by, service_status, service_status_at";
 
 impl Instance {
@@ -153,6 +155,24 @@ impl Store {
         let marker = filter.marker.clone().unwrap_or_default();
         let limit = filter.limit.unwrap_or(i64::MAX);
         on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(&project).bind(&marker).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Every project's instances (or one project's) for the management API, in creation
+    /// order: live ones, deleted ones, or both (`deleted` None).
+    pub async fn instances_for_operators(
+        &self,
+        project_id: Option<&str>,
+        deleted: Option<bool>,
+    ) -> StoreResult<Vec<Instance>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM instances WHERE ($1 = '' OR project_id = $1)");
+        match deleted {
+            Some(true) => sql.push_str(" AND deleted_at IS NOT NULL"),
+            Some(false) => sql.push_str(" AND deleted_at IS NULL"),
+            None => {}
+        }
+        sql.push_str(" ORDER BY created_at, id");
+        let project = project_id.unwrap_or_default();
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(project).fetch_all(pool).await?))
     }
 
     /// A live instance by id (any project).
@@ -298,12 +318,13 @@ impl Store {
         Ok(())
     }
 
-    /// Records that root was enabled, once.
-    pub async fn mark_root_enabled(&self, id: &str) -> StoreResult<()> {
+    /// Records that root was enabled, and by whom, once.
+    pub async fn mark_root_enabled(&self, id: &str, by: Option<&str>) -> StoreResult<()> {
         let now = now_ms();
-        on_db!(self, pool => sqlx::query("UPDATE instances SET root_enabled_at = $2 WHERE id = $1 AND root_enabled_at IS NULL")
+        on_db!(self, pool => sqlx::query("UPDATE instances SET root_enabled_at = $2, root_enabled_by = $3 WHERE id = $1 AND root_enabled_at IS NULL")
             .bind(id)
             .bind(now)
+            .bind(by)
             .execute(pool)
             .await.map(|done| done.rows_affected()))?;
         Ok(())
@@ -370,6 +391,7 @@ impl Tx {
             fault_details: None,
             fault_at: None,
             root_enabled_at: None,
+            root_enabled_by: None,
             created_at: now,
             updated_at: now,
             deleted_at: None,
