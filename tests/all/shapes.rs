@@ -215,6 +215,33 @@ fn a_live_instance_shows_every_field_troves_clients_read() {
         assert_eq!(user["user"]["name"], "a.b", "{quoted}: {user}");
     }
 
+    // A change to the group while the instance still applies the previous one is taken, not
+    // refused: it waits for that task and then reaches the server.
+    for samples in [8, 9] {
+        let reply = client.patch(
+            &format!("configurations/{group}"),
+            json!({"configuration": {"values": {"maxmemory-samples": samples}}}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let running = client
+            .get(&format!("instances/{id}/configuration"))
+            .expect(200);
+        let shown = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
+        if running["instance"]["configuration"]["maxmemory-samples"] == 9
+            && shown["status"] == "ACTIVE"
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < BUILD,
+            "the second change never arrived: {running} {shown}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     // The admin instance API: every project's instances with what an operator needs.
     let admin = &setup.admin;
     client.get("mgmt/instances").error("forbidden", 403);

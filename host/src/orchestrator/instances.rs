@@ -549,6 +549,69 @@ async fn destroy(inner: &Inner, run: &mut TaskRun) -> StepResult {
     target.node.destroy().await.map_err(StepError::new)
 }
 
+/// Applies a configuration change that arrived while a task ran on the instance, once the task
+/// has ended: changes queue behind the instance's task instead of being refused (Trove sends
+/// them at once, whatever the instance is doing). A change is owed when the group's values are
+/// neither what the ended task applied nor what the instance runs with; an apply that failed
+/// is not tried again unless the group changed since.
+pub async fn apply_queued_configuration(inner: &Inner, run: &TaskRun) {
+    let id = &run.task.resource_id;
+    let Ok(instance) = inner.store.instance(id).await else {
+        return;
+    };
+    let Some(group_id) = instance.configuration_id.clone() else {
+        return;
+    };
+    let Ok(group) = inner.store.configuration(&group_id).await else {
+        return;
+    };
+    let tried = match &run.payload {
+        TaskPayload::ApplyConfiguration { target, .. } => target.as_str(),
+        _ => instance.applied_settings.as_str(),
+    };
+    let settled = matches!(
+        instance.status.as_str(),
+        "ACTIVE" | "RESTART_REQUIRED" | "SHUTDOWN" | "ERROR"
+    ) && instance.quota_state == "committed";
+    if group.settings == tried || group.settings == instance.applied_settings || !settled {
+        return;
+    }
+    let Ok(version) = inner
+        .store
+        .datastore_version(&instance.datastore_version_id)
+        .await
+    else {
+        return;
+    };
+    let Ok(driver) = super::context::active_driver(inner, &version) else {
+        return;
+    };
+    let payload = TaskPayload::ApplyConfiguration {
+        driver: driver.digest().to_string(),
+        target: group.settings.clone(),
+        previous: instance.applied_settings.clone(),
+        previous_configuration_id: Some(group_id),
+        previous_status: instance.status.clone(),
+        restart_required: false,
+        offline: false,
+    };
+    let queued = async {
+        let mut tx = inner.store.write().await?;
+        tx.insert_task(id, payload.kind(), &payload.to_json())
+            .await?;
+        tx.commit().await
+    };
+    match queued.await {
+        Ok(()) => {
+            tracing::info!(instance = %id, "applying the configuration change that waited for the task");
+            inner.wake.notify_one();
+        }
+        Err(error) => {
+            tracing::warn!(instance = %id, "could not queue the configuration change: {error}")
+        }
+    }
+}
+
 /// The resource's state when its task succeeded, in the task's ending transaction.
 pub async fn complete(inner: &Inner, tx: &mut Tx, run: &TaskRun) -> StoreResult<()> {
     let id = &run.task.resource_id;

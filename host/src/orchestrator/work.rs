@@ -426,6 +426,7 @@ async fn end(inner: &Inner, run: &mut TaskRun, outcome: StepResult) {
                     Ok(()) => tracing::info!("task done"),
                     Err(error) => tracing::warn!("task failed: {}", error.details),
                 }
+                instances::apply_queued_configuration(inner, run).await;
                 return;
             }
             Ok(false) => {

@@ -321,15 +321,28 @@ pub async fn change(
         .unwrap_or(group.name.clone());
     let description = request.description.unwrap_or(group.description.clone());
     let target = settings_to_json(&settings);
+    // The values first, on their own: an instance busy with a task (applying the previous
+    // change, say) gets these once its task ends (the orchestrator's
+    // `apply_queued_configuration` reads them after that task's own commit), so a change is
+    // never refused for being early.
     let mut tx = services.store.write().await?;
     tx.update_configuration(&group.id, &name, &description, &target)
         .await?;
-    for instance in &attached {
-        require_settled(instance)?;
-        let payload = apply_payload(services, instance, &version, &target, Some(&group.id))?;
-        insert_apply_task(&mut tx, instance, &payload).await?;
-    }
     tx.commit().await?;
+    for instance in &attached {
+        if require_settled(instance).is_err() {
+            continue;
+        }
+        let payload = apply_payload(services, instance, &version, &target, Some(&group.id))?;
+        let mut tx = services.store.write().await?;
+        match insert_apply_task(&mut tx, instance, &payload).await {
+            Ok(()) => tx.commit().await?,
+            Err(ServiceError::Conflict(_)) => {
+                tracing::info!(instance = %instance.id, "the configuration change waits for the instance's task");
+            }
+            Err(other) => return Err(other),
+        }
+    }
     services.orchestrator.wake();
     Ok(())
 }
