@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{create_instance, port, redis_cli, wait_status};
+use crate::common::nodes::{create_instance, port, redis_cli, wait_status, wait_until};
 use crate::nodes::require_binary;
 
 /// Creates a configuration group; its id.
@@ -249,6 +249,7 @@ fn lifecycle(case: Case) {
             )
             .expect(202);
         wait_until(
+            BUILD,
             || {
                 let shown = client.get(&format!("instances/{id}")).expect(200);
                 shown["instance"]["fault"].is_object() && shown["instance"]["status"] == "ACTIVE"
@@ -310,6 +311,7 @@ fn lifecycle(case: Case) {
         )
         .expect(200);
     wait_until(
+        BUILD,
         || live(dynamic) == case.edited.1,
         "the edit reached the server",
     );
@@ -317,6 +319,7 @@ fn lifecycle(case: Case) {
     // Detach: the live value returns at once, the other after a restart. The edit's task may
     // still be finishing (the status stays ACTIVE meanwhile, as in Trove): a 422 says to retry.
     wait_until(
+        BUILD,
         || {
             let reply = client.put(
                 &format!("instances/{id}"),
@@ -347,15 +350,6 @@ fn lifecycle(case: Case) {
         .expect(202);
     assert_eq!(configuration_count(client), 0);
     client.delete(&format!("instances/{id}")).expect(202);
-}
-
-#[track_caller]
-fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    let started = std::time::Instant::now();
-    while !done() {
-        assert!(started.elapsed() < BUILD, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{names, node_dir, port as port_of, redis_cli, wait_status};
+use crate::common::nodes::{names, node_dir, port as port_of, redis_cli, wait_status, wait_until};
 use crate::common::server::Server;
 use crate::mariadb::mariadb;
 use crate::nodes::require_binary;
@@ -121,6 +121,7 @@ fn restart(server: &Server, client: &Client, id: &str, identity: impl Fn() -> St
     let before = identity();
     assert!(!before.is_empty(), "the server does not say who it is");
     wait_until(
+        BUILD,
         || {
             let reply = client.post(&format!("instances/{id}/action"), json!({"restart": {}}));
             assert!(
@@ -134,6 +135,7 @@ fn restart(server: &Server, client: &Client, id: &str, identity: impl Fn() -> St
         "the restart was accepted",
     );
     wait_until(
+        BUILD,
         || {
             let now = identity();
             !now.is_empty() && now != before
@@ -141,15 +143,6 @@ fn restart(server: &Server, client: &Client, id: &str, identity: impl Fn() -> St
         "the server restarted",
     );
     wait_status(server, client, id, "ACTIVE", BUILD)
-}
-
-#[track_caller]
-fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < BUILD, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 /// A 422 that names every field given, with the word each message must hold.
@@ -254,7 +247,7 @@ impl Engine {
         let port = port_of(&wait_status(server, client, &id, "ACTIVE", BUILD));
         let root = enable_root(client, &id, "plain-root-password");
         attach(client, &id, group);
-        wait_until(|| live(port, &root), "the group is live");
+        wait_until(BUILD, || live(port, &root), "the group is live");
         wait_status(server, client, &id, "ACTIVE", BUILD);
         (id, port, root)
     }
@@ -273,6 +266,7 @@ impl Engine {
         for (i, password) in passwords.iter().enumerate() {
             let user = format!("{prefix}{i}");
             wait_until(
+                BUILD,
                 || self.can_log_in(port, &user, password),
                 &format!("{user} can log in"),
             );
@@ -298,6 +292,7 @@ impl Engine {
             )
             .expect(202);
         wait_until(
+            BUILD,
             || self.can_log_in(port, user, new),
             &format!("{user}'s new password works"),
         );
@@ -487,6 +482,7 @@ fn postgresql_sql_is_read_the_same_under_hostile_session_settings() {
     let marker = format!("logcheck-{}", std::process::id());
     pg_root(port, &root, &format!("SELECT '{marker}';"));
     wait_until(
+        BUILD,
         || {
             server_logs(server.state_dir())
                 .iter()
@@ -548,6 +544,7 @@ fn postgresql_values_that_would_keep_a_node_from_starting_are_refused() {
     let root = enable_root(client, &id, "root-password");
     attach(client, &id, &group);
     wait_until(
+        BUILD,
         || pg_root(port, &root, "SHOW search_path;") == search_path,
         "the group is live",
     );
@@ -801,6 +798,7 @@ fn mariadb_values_that_would_keep_a_node_from_starting_are_refused() {
     let root = enable_root(client, &id, "root-password");
     attach(client, &id, &group);
     wait_until(
+        BUILD,
         || maria_root(port, &root, "SELECT @@GLOBAL.character_set_server;") == "latin1",
         "the group is live",
     );
@@ -879,7 +877,7 @@ fn redis_values_that_would_keep_a_node_from_starting_are_refused() {
         .to_string()
     };
     attach(client, &id, &group);
-    wait_until(|| live() == "'x", "the group is live");
+    wait_until(BUILD, || live() == "'x", "the group is live");
     wait_status(server, client, &id, "ACTIVE", BUILD);
     restart(server, client, &id, || {
         redis_cli(port, "default", &root, &["INFO", "server"])

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
-use crate::common::nodes::{create_instance, port, redis_cli, wait_status};
+use crate::common::nodes::{create_instance, port, redis_cli, wait_status, wait_until};
 use crate::configurations::create_group;
 use crate::nodes::require_binary;
 
@@ -80,15 +80,6 @@ fn root_password(client: &Client, id: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-#[track_caller]
-fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < BUILD, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]
@@ -172,6 +163,7 @@ fn postgresql_takes_the_spellings_postgresql_takes() {
     );
     attach(client, &id, &bad);
     wait_until(
+        BUILD,
         || {
             let shown = client.get(&format!("instances/{id}")).expect(200);
             shown["instance"]["fault"].is_object() && shown["instance"]["status"] == "ACTIVE"
@@ -377,6 +369,7 @@ fn redis_takes_the_spellings_redis_server_takes() {
     ];
     attach(client, &id, &group);
     wait_until(
+        BUILD,
         || expected.iter().all(|(name, value)| get(name) == *value),
         "the group is live",
     );
@@ -384,6 +377,7 @@ fn redis_takes_the_spellings_redis_server_takes() {
     restart(client, &id);
     wait_status(server, client, &id, "ACTIVE", BUILD);
     wait_until(
+        BUILD,
         || expected.iter().all(|(name, value)| get(name) == *value),
         "the restarted server has the group's values",
     );

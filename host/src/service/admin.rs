@@ -6,7 +6,7 @@
 use crate::orchestrator::TaskPayload;
 use crate::store::Instance;
 
-use super::instances::{InstanceDetails, details, driver_of, start_task};
+use super::instances::{InstanceDetails, details, start_restart, start_task};
 use super::{Ctx, ServiceError, ServiceResult, Services};
 
 fn require_admin(ctx: &Ctx) -> ServiceResult<()> {
@@ -115,17 +115,6 @@ pub async fn act(services: &Services, ctx: &Ctx, id: &str, action: Action) -> Se
             let status = instance.status.clone();
             start_task(services, &instance, &status, TaskPayload::StopInstance).await
         }
-        Action::Reboot => {
-            let driver = driver_of(services, &instance).await?;
-            start_task(
-                services,
-                &instance,
-                "REBOOT",
-                TaskPayload::RestartInstance {
-                    driver: driver.digest().into(),
-                },
-            )
-            .await
-        }
+        Action::Reboot => start_restart(services, &instance).await,
     }
 }

@@ -776,10 +776,15 @@ pub async fn restart(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<
     let instance = owned(services, ctx, id).await?;
     ctx.authorize_for(services, "instance:restart", &instance.project_id)?;
     require_settled(&instance, "restart")?;
-    let driver = driver_of(services, &instance).await?;
+    start_restart(services, &instance).await
+}
+
+/// Starts restarting an instance's server (REBOOT until it is back).
+pub(super) async fn start_restart(services: &Services, instance: &Instance) -> ServiceResult<()> {
+    let driver = driver_of(services, instance).await?;
     start_task(
         services,
-        &instance,
+        instance,
         "REBOOT",
         TaskPayload::RestartInstance {
             driver: driver.digest().into(),

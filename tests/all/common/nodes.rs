@@ -334,3 +334,16 @@ pub fn still_running(processes: &[(u32, String)]) -> Vec<u32> {
         .map(|(pid, _)| *pid)
         .collect()
 }
+
+/// Waits until `done`, at most `timeout`, polling every 200 ms; `what` names it when it fails.
+#[track_caller]
+pub fn wait_until(timeout: std::time::Duration, mut done: impl FnMut() -> bool, what: &str) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < timeout,
+            "timed out waiting until {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
