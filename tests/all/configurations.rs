@@ -522,7 +522,7 @@ fn an_instance_created_with_a_group_starts_with_its_values() {
 }
 
 /// Asks for a restart until the instance's previous task has ended (422 meanwhile).
-fn restart_when_idle(client: &Client, id: &str) {
+pub fn restart_when_idle(client: &Client, id: &str) {
     let started = std::time::Instant::now();
     loop {
         let reply = client.post(&format!("instances/{id}/action"), json!({"restart": {}}));

@@ -16,7 +16,8 @@ fn redis(port: u16, password: &str, args: &[&str]) -> String {
     redis_cli(port, "default", password, args)
 }
 
-fn root(client: &Client, id: &str) -> String {
+/// Enables root on an instance; its password.
+pub fn root(client: &Client, id: &str) -> String {
     client
         .post(&format!("instances/{id}/root"), json!({}))
         .expect(200)["user"]["password"]

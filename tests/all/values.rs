@@ -3,15 +3,16 @@
 //! the spellings each server refuses are a 422 naming the parameter; and a value only the
 //! running server can judge fails its apply in the server's own words.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::api::Setup;
 use crate::common::api::Client;
 use crate::common::nodes::{create_instance, port, redis_cli, wait_status, wait_until};
-use crate::configurations::create_group;
+use crate::configurations::{create_group, restart_when_idle};
 use crate::nodes::require_binary;
+use crate::replication::root;
 
 const BUILD: Duration = Duration::from_secs(180);
 
@@ -56,30 +57,6 @@ fn attach(client: &Client, id: &str, group: &str) {
             json!({"instance": {"configuration": group}}),
         )
         .expect(202);
-}
-
-/// Asks for a restart until the instance's previous task has ended (409 meanwhile: its status
-/// can show the end of an apply before the task itself has finished).
-fn restart(client: &Client, id: &str) {
-    let started = Instant::now();
-    loop {
-        let reply = client.post(&format!("instances/{id}/action"), json!({"restart": {}}));
-        if reply.status == 202 {
-            return;
-        }
-        assert_eq!(reply.status, 409, "{}", reply.body);
-        assert!(started.elapsed() < BUILD, "still busy: {}", reply.body);
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn root_password(client: &Client, id: &str) -> String {
-    client
-        .post(&format!("instances/{id}/root"), json!({}))
-        .expect(200)["user"]["password"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[test]
@@ -138,7 +115,7 @@ fn postgresql_takes_the_spellings_postgresql_takes() {
     let id = create_instance(client, "values-pg", "postgresql", "15", json!({}));
     let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
     let port = port(&instance);
-    let password = root_password(client, &id);
+    let password = root(client, &id);
     let show = |name: &str| {
         let (ok, out) = crate::postgresql::psql(
             port,
@@ -197,7 +174,7 @@ fn postgresql_takes_the_spellings_postgresql_takes() {
     ] {
         assert_eq!(show(name), server_shows, "{name}");
     }
-    restart(client, &id);
+    restart_when_idle(client, &id);
     wait_status(server, client, &id, "ACTIVE", BUILD);
     assert_eq!(show("shared_buffers"), "256MB");
     assert_eq!(show("work_mem"), "1536kB");
@@ -264,7 +241,7 @@ fn mariadb_takes_the_spellings_mariadbd_takes() {
     );
     let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
     let port = port(&instance);
-    let password = root_password(client, &id);
+    let password = root(client, &id);
     let global = |name: &str| {
         let (ok, out) = crate::mariadb::mariadb(
             port,
@@ -308,7 +285,7 @@ fn mariadb_takes_the_spellings_mariadbd_takes() {
         assert_eq!(global(name), server_shows, "{name}");
     }
     // Restarted, the server reads them from its option file (and thread_stack, restart-only).
-    restart(client, &id);
+    restart_when_idle(client, &id);
     wait_status(server, client, &id, "ACTIVE", BUILD);
     assert_eq!(global("thread_stack"), "262144");
     assert_eq!(global("max_allowed_packet"), "1073741824");
@@ -353,7 +330,7 @@ fn redis_takes_the_spellings_redis_server_takes() {
     let id = create_instance(client, "values-redis", "redis", "7.0", json!({}));
     let instance = wait_status(server, client, &id, "ACTIVE", BUILD);
     let port = port(&instance);
-    let password = root_password(client, &id);
+    let password = root(client, &id);
     let get = |name: &str| {
         redis_cli(port, "default", &password, &["CONFIG", "GET", name])
             .lines()
@@ -374,7 +351,7 @@ fn redis_takes_the_spellings_redis_server_takes() {
         "the group is live",
     );
     // Restarted, the server reads them from redis.conf.
-    restart(client, &id);
+    restart_when_idle(client, &id);
     wait_status(server, client, &id, "ACTIVE", BUILD);
     wait_until(
         BUILD,

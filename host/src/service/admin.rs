@@ -68,13 +68,18 @@ pub async fn show(
     deleted: bool,
 ) -> ServiceResult<OperatorView> {
     require_admin(ctx)?;
-    let instance = if deleted {
+    let instance = find(services, id, deleted).await?;
+    operator_view(services, instance).await
+}
+
+/// An instance of any project, live (or deleted too, with `deleted`).
+async fn find(services: &Services, id: &str, deleted: bool) -> ServiceResult<Instance> {
+    if deleted {
         services.store.instance_any(id).await
     } else {
         services.store.instance(id).await
     }
-    .map_err(|_| ServiceError::NotFound(format!("Instance {id} could not be found.")))?;
-    operator_view(services, instance).await
+    .map_err(|_| ServiceError::NotFound(format!("Instance {id} could not be found.")))
 }
 
 /// `GET /mgmt/instances/{id}/root`: when root was first enabled and by whom.
@@ -84,11 +89,7 @@ pub async fn root_history(
     id: &str,
 ) -> ServiceResult<(Option<i64>, Option<String>)> {
     require_admin(ctx)?;
-    let instance = services
-        .store
-        .instance(id)
-        .await
-        .map_err(|_| ServiceError::NotFound(format!("Instance {id} could not be found.")))?;
+    let instance = find(services, id, false).await?;
     Ok((instance.root_enabled_at, instance.root_enabled_by))
 }
 
@@ -103,11 +104,7 @@ pub enum Action {
 /// `POST /mgmt/instances/{id}/action`.
 pub async fn act(services: &Services, ctx: &Ctx, id: &str, action: Action) -> ServiceResult<()> {
     require_admin(ctx)?;
-    let instance = services
-        .store
-        .instance(id)
-        .await
-        .map_err(|_| ServiceError::NotFound(format!("Instance {id} could not be found.")))?;
+    let instance = find(services, id, false).await?;
     match action {
         // As in Trove, the status stays what it was until the server has stopped; then it is
         // SHUTDOWN.
