@@ -321,6 +321,12 @@ pub struct InstanceView {
     /// /instances/{id}` once the node exists).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub isolation: Option<IsolationView>,
+    /// A Drover extension: the host its node is placed on.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub host: Option<String>,
+    /// A Drover extension: the task running on it, with its progress (absent when none is).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub task: Option<TaskProgressView>,
 }
 
 /// How a node is kept apart from other tenants' nodes and from the host (Drover).
@@ -441,4 +447,68 @@ mod tests {
             .to_string();
         assert!(error.contains("explode"), "{error}");
     }
+}
+
+/// What a long step has done so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProgressView {
+    /// How much is done.
+    pub done: u64,
+    /// Out of how much, when known.
+    pub total: Option<u64>,
+    /// `bytes`, `items`, or none.
+    pub unit: Option<String>,
+}
+
+/// A Drover extension: where a resource's running task is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskProgressView {
+    /// The task.
+    pub id: String,
+    /// Its workflow (`create_instance`, `restart_instance`, …).
+    pub kind: String,
+    /// The step running or next (null once the last has run).
+    pub step: Option<String>,
+    /// Its number, from 1.
+    pub step_number: i64,
+    /// How many steps the workflow has.
+    pub steps: i64,
+    /// What a long step has done so far.
+    pub progress: Option<ProgressView>,
+}
+
+/// A Drover extension: one of an instance's tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TaskView {
+    /// The task.
+    pub id: String,
+    /// Its workflow.
+    pub kind: String,
+    /// `queued`, `held`, `pending`, `running`, `waiting`, `done`, `failed` or `cancelled`.
+    pub state: String,
+    /// The step running or next (null once it has ended).
+    pub step: Option<String>,
+    /// Its number, from 1.
+    pub step_number: i64,
+    /// How many steps the workflow has.
+    pub steps: i64,
+    /// What a long step has done so far.
+    pub progress: Option<ProgressView>,
+    /// The task it is a child of.
+    pub parent_id: Option<String>,
+    /// The host it is placed on (null: any host).
+    pub host: Option<String>,
+    /// When it was accepted (ISO 8601).
+    pub created: String,
+    /// When it last changed.
+    pub updated: String,
+    /// Why it failed, for admins; for the owner, the instance's fault.
+    pub error: Option<String>,
+}
+
+/// `GET /instances/{id}/tasks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TasksResponse {
+    /// Newest first, at most 20.
+    pub tasks: Vec<TaskView>,
 }

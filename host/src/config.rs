@@ -82,6 +82,9 @@ pub struct Config {
     pub backend: BackendSection,
     /// How the API's HTTP connections are bounded.
     pub http: HttpSection,
+    /// How the orchestrator paces itself, and this host's name among the hosts sharing the
+    /// store.
+    pub orchestrator: OrchestratorSection,
     /// Where and as whom tokens are validated in `keystone` mode.
     #[serde(default)]
     pub keystone: Option<KeystoneSection>,
@@ -140,6 +143,30 @@ pub struct HttpSection {
     pub header_timeout_s: u64,
     /// Connections served at once; one more is answered 503 and closed.
     pub max_connections: usize,
+}
+
+/// The orchestrator's pace; see [`OrchestratorSettings`](crate::orchestrator::OrchestratorSettings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrchestratorSection {
+    /// This host's name in faults and views; default: the machine's name and the start of
+    /// the host id.
+    #[serde(default)]
+    pub host_name: Option<String>,
+    /// Seconds a claimed task stays with its worker without a renewal.
+    pub lease_s: u64,
+    /// Milliseconds between looks for tasks added elsewhere.
+    pub poll_ms: u64,
+    /// Seconds between health passes.
+    pub health_interval_s: u64,
+    /// Seconds between this host's heartbeats.
+    pub heartbeat_s: u64,
+    /// Seconds of silence after which a host's nodes show as unknown on the others.
+    pub host_down_after_s: u64,
+    /// Seconds a step is retried while it fails with something transient.
+    pub not_ready_patience_s: u64,
+    /// Tasks run at once.
+    pub workers: usize,
 }
 
 /// Driver runtime limits; see [`RuntimeConfig`].
@@ -281,6 +308,30 @@ impl Config {
                     .unwrap_or_default()
             )
         })
+    }
+
+    /// The orchestrator's settings, with this host's name (`host_id` names it by default).
+    pub fn orchestrator_settings(
+        &self,
+        host_id: &str,
+    ) -> crate::orchestrator::OrchestratorSettings {
+        let o = &self.orchestrator;
+        let host_name = o.host_name.clone().unwrap_or_else(|| {
+            let machine = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|n| n.trim().to_string())
+                .unwrap_or_else(|_| "host".into());
+            format!("{machine}-{}", &host_id[..host_id.len().min(8)])
+        });
+        crate::orchestrator::OrchestratorSettings {
+            lease: Duration::from_secs(o.lease_s.max(1)),
+            poll: Duration::from_millis(o.poll_ms.max(10)),
+            health_interval: Duration::from_secs(o.health_interval_s.max(1)),
+            not_ready_patience: Duration::from_secs(o.not_ready_patience_s),
+            workers: o.workers.max(1),
+            heartbeat: Duration::from_secs(o.heartbeat_s.max(1)),
+            host_down_after: Duration::from_secs(o.host_down_after_s.max(1)),
+            host_name,
+        }
     }
 
     /// Checks what the types cannot.

@@ -33,7 +33,7 @@ use tokio::sync::Notify;
 
 use backend::ProcessBackend;
 use config::Config;
-use orchestrator::{Orchestrator, OrchestratorSettings};
+use orchestrator::Orchestrator;
 use runtime::Runtime;
 use store::{NewDatastoreVersion, Store, Visibility};
 
@@ -69,13 +69,18 @@ pub async fn launch(
     service::drivers::sync(&store, &runtime).await?;
 
     let backend = ProcessBackend::new(config.backend_config(&state_dir))?;
+    let host_id = host_id(&state_dir)?;
     let orchestrator = Orchestrator::new(
         store.clone(),
         runtime.clone(),
         backend,
-        host_id(&state_dir)?,
-        OrchestratorSettings::default(),
+        host_id.clone(),
+        config.orchestrator_settings(&host_id),
     );
+    orchestrator
+        .register_host()
+        .await
+        .context("recording this host in the store")?;
 
     let policy = match &config.policy_file {
         Some(path) => policy::Policy::from_file(path)?,

@@ -231,7 +231,7 @@ fn a_postgresql_instance_lives_its_whole_life() {
 }
 
 #[test]
-fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
+fn a_create_left_by_a_dead_host_waits_for_it_and_the_other_host_says_so() {
     require_postgresql();
     let db = crate::common::db::TestDb::postgres();
     // Hosts sharing a store share the key its secrets are sealed with.
@@ -293,26 +293,53 @@ fn another_host_sharing_the_store_finishes_a_create_the_first_left() {
                 .unwrap();
         }
     }
-    // A second host (its own state directory and host id) on the same PostgreSQL store, with
-    // the same node ports (hosts sharing a store share their configuration), takes the task
-    // over once the first host's lease has expired, and finishes it.
-    let second = crate::common::server::Server::start_with_ports(
-        tempfile::Builder::new()
-            .prefix("drover-e2e-")
-            .tempdir()
-            .unwrap(),
-        options(),
-        ports,
-    );
+    // A second host (its own state directory, host id and ports) on the same PostgreSQL store
+    // does not take the task over: its node is placed on the first host. Once the first host
+    // has been silent long enough, the second shows the instance's state as unknown, with a
+    // fault naming the first host, and builds nothing of it.
+    let second = crate::common::server::Server::start(options());
     let client = crate::common::api::Client::new(&second.base, "p1", None);
-    let instance = wait_status(&second, &client, &id, "ACTIVE", Duration::from_secs(240));
+    let mut seen = serde_json::Value::Null;
+    crate::common::nodes::wait_until(
+        Duration::from_secs(60),
+        || {
+            seen = client.get(&format!("instances/{id}")).expect(200)["instance"].clone();
+            seen["status"] == "ERROR"
+        },
+        "the second host to show the silent host's instance as ERROR",
+    );
+    let fault = seen["fault"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(fault.contains("has not been heard from"), "{seen}");
+    assert_eq!(seen["operating_status"], "UNKNOWN", "{seen}");
+    let second_nodes: Vec<_> = std::fs::read_dir(second.state_dir().join("nodes"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+    assert!(
+        second_nodes.is_empty(),
+        "the second host built a node: {second_nodes:?}"
+    );
+    // The first host comes back and finishes the create itself.
+    let first = crate::common::server::Server::start_with_ports(first_state, options(), ports);
+    let first_client = crate::common::api::Client::new(&first.base, "p1", None);
+    let instance = wait_status(
+        &first,
+        &first_client,
+        &id,
+        "ACTIVE",
+        Duration::from_secs(240),
+    );
+    wait_status(&second, &client, &id, "ACTIVE", Duration::from_secs(60));
     let port = port(&instance);
     let (ok, out) = psql(port, "app", "app-secret", "postgres", "SELECT 1;");
     assert!(ok, "{out}");
-    let dir = node_dir(&second, port);
-    assert!(dir.starts_with(second.state_dir()), "{}", dir.display());
+    let dir = node_dir(&first, port);
     assert_eq!(server_processes(&dir).len(), 1);
     assert_eq!(usage(&client, "instances"), (1, 0));
-    client.delete(&format!("instances/{id}")).expect(202);
-    wait_gone(&second, &client, &id, BUILD);
+    first_client.delete(&format!("instances/{id}")).expect(202);
+    wait_gone(&first, &first_client, &id, BUILD);
 }

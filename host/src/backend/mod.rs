@@ -260,6 +260,16 @@ impl ProcessBackend {
         }))
     }
 
+    /// What this backend is called in placements.
+    pub fn kind(&self) -> &'static str {
+        "process"
+    }
+
+    /// The address its nodes listen on: processes of this host, on its loopback.
+    pub fn address(&self) -> &'static str {
+        "127.0.0.1"
+    }
+
     /// A handle on a node.
     pub fn node(self: &Arc<Self>, info: &NodeInfo) -> Arc<ProcessNode> {
         Arc::new(ProcessNode {

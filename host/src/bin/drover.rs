@@ -81,6 +81,9 @@ struct ServeArgs {
     /// [default: <state-dir>/secret.key, made on first start].
     #[arg(long, env = "DROVER_SECRET_KEY_FILE")]
     secret_key_file: Option<PathBuf>,
+    /// This host's name among the hosts sharing the store (faults and views name it).
+    #[arg(long)]
+    host_name: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -158,6 +161,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(file) = args.policy_file {
         config.policy_file = Some(file);
+    }
+    if let Some(name) = args.host_name {
+        config.orchestrator.host_name = Some(name);
     }
     if let Some(file) = args.secret_key_file {
         config.secret_key_file = Some(file);

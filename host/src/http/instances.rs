@@ -583,3 +583,18 @@ pub async fn replicas(
     }
     Ok(Json(InstancesResponse { instances, links }))
 }
+
+/// `GET /instances/{id}/tasks` (a Drover extension).
+pub async fn tasks(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<Json<drover_api::instances::TasksResponse>> {
+    let tasks = service::instances::tasks(&state.services, &ctx, &id).await?;
+    Ok(Json(drover_api::instances::TasksResponse {
+        tasks: tasks
+            .iter()
+            .map(|(task, steps, host)| views::task(&ctx, task, *steps, host.clone()))
+            .collect(),
+    }))
+}

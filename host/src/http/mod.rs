@@ -288,6 +288,7 @@ pub fn router(state: AppState) -> Router {
         )
         // Parts of the API later work fills in answer 501, never 404.
         .route("/instances/{id}/replicas", get(instances::replicas))
+        .route("/instances/{id}/tasks", get(instances::tasks))
         .route("/instances/{id}/backups", any(not_implemented))
         .route(
             "/configurations",

@@ -182,15 +182,105 @@ fn operating_status(i: &crate::store::Instance, now_ms: i64) -> String {
     }
 }
 
-/// An instance. Fault details are shown to admins only.
+/// A task's progress as the views show it.
+fn progress(task: &crate::store::Task) -> Option<drover_api::instances::ProgressView> {
+    let value: serde_json::Value = serde_json::from_str(task.progress.as_deref()?).ok()?;
+    Some(drover_api::instances::ProgressView {
+        done: value.get("done")?.as_u64()?,
+        total: value.get("total").and_then(serde_json::Value::as_u64),
+        unit: value
+            .get("unit")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string),
+    })
+}
+
+/// The step a task is at, by name (none once its last step has run).
+fn step_of(task: &crate::store::Task) -> Option<String> {
+    let stage: serde_json::Value = serde_json::from_str(task.stage.as_deref()?).ok()?;
+    stage.get("next")?.get("step")?.as_str().map(str::to_string)
+}
+
+/// One of an instance's tasks (a Drover extension). The error is for admins: the owner sees
+/// the instance's fault.
+pub fn task(
+    ctx: &Ctx,
+    task: &crate::store::Task,
+    steps: usize,
+    host: Option<String>,
+) -> drover_api::instances::TaskView {
+    drover_api::instances::TaskView {
+        id: task.id.clone(),
+        kind: task.kind.clone(),
+        state: task.state.as_str().into(),
+        step: (!task.state.ended()).then(|| step_of(task)).flatten(),
+        step_number: task.step_number,
+        steps: steps as i64,
+        progress: progress(task),
+        parent_id: task.parent_id.clone(),
+        host,
+        created: timestamp(task.created_at),
+        updated: timestamp(task.updated_at),
+        error: if ctx.is_admin() {
+            task.error.clone()
+        } else {
+            task.error
+                .as_ref()
+                .map(|_| "failed; see the instance's fault".into())
+        },
+    }
+}
+
+/// An instance. Fault details are shown to admins only. While the host its node is placed on
+/// is silent, nobody knows how the node is: the instance shows ERROR with a fault naming the
+/// host, and its stored status is left alone for when the host returns.
 pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceView {
     let i = &details.instance;
     let project = &i.project_id;
+    let lost = details.host.as_ref().filter(|h| !h.up);
+    let fault = match lost {
+        Some(host) => Some(FaultView {
+            message: format!(
+                "The host {} running this instance has not been heard from since {}; its state is unknown.",
+                host.name,
+                timestamp(host.heartbeat_at)
+            ),
+            created: timestamp(host.heartbeat_at),
+            details: None,
+        }),
+        None => i.fault_message.as_ref().map(|message| FaultView {
+            message: message.clone(),
+            created: timestamp(i.fault_at.unwrap_or(i.updated_at)),
+            details: if ctx.is_admin() {
+                i.fault_details.clone()
+            } else {
+                None
+            },
+        }),
+    };
     InstanceView {
         id: i.id.clone(),
         name: i.name.clone(),
-        status: i.status.clone(),
-        operating_status: operating_status(i, crate::store::now_ms()),
+        status: match lost {
+            Some(_) => "ERROR".into(),
+            None => i.status.clone(),
+        },
+        operating_status: match lost {
+            Some(_) => "UNKNOWN".into(),
+            None => operating_status(i, crate::store::now_ms()),
+        },
+        host: details.host.as_ref().map(|h| h.name.clone()),
+        task: details
+            .task
+            .as_ref()
+            .map(|(t, steps)| drover_api::instances::TaskProgressView {
+                id: t.id.clone(),
+                kind: t.kind.clone(),
+                step: step_of(t),
+                step_number: t.step_number,
+                steps: *steps as i64,
+                progress: progress(t),
+            }),
         region: details.region.clone(),
         // Nodes listen on their host's loopback only, and a create asking for more is refused.
         access: AccessView::default(),
@@ -249,15 +339,7 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
             .as_ref()
             .and(i.replication_lag_ms)
             .map(|ms| ms as f64 / 1000.0),
-        fault: i.fault_message.as_ref().map(|message| FaultView {
-            message: message.clone(),
-            created: timestamp(i.fault_at.unwrap_or(i.updated_at)),
-            details: if ctx.is_admin() {
-                i.fault_details.clone()
-            } else {
-                None
-            },
-        }),
+        fault,
         cluster_id: i.cluster_id.clone(),
         tenant_id: i.project_id.clone(),
         isolation: details.isolation.as_ref().map(|isolation| {

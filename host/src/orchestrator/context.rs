@@ -58,6 +58,15 @@ pub fn settings_from_json(text: &str) -> Vec<Setting> {
         .collect()
 }
 
+/// The address an instance's node listens on, as its backend gave it (instances written
+/// before placement was recorded are on this host's backend).
+fn address_of(inner: &Inner, instance: &Instance) -> String {
+    instance
+        .address
+        .clone()
+        .unwrap_or_else(|| inner.backend.address().to_string())
+}
+
 /// An instance with everything needed to act on its node.
 pub struct InstanceNode {
     /// The instance.
@@ -114,7 +123,7 @@ impl InstanceNode {
                 NodeRole::Replica(ReplicaSource {
                     node_id: source.id.clone(),
                     address: Endpoint {
-                        host: "127.0.0.1".into(),
+                        host: address_of(inner, &source),
                         port: source.port as u16,
                     },
                     info: instance
@@ -132,7 +141,7 @@ impl InstanceNode {
             serial: instance.serial as u32,
             directory: node.dir().display().to_string(),
             address: Endpoint {
-                host: "127.0.0.1".into(),
+                host: address_of(inner, &instance),
                 port: instance.port as u16,
             },
             flavor: Flavor {

@@ -2,7 +2,7 @@
 
 use crate::backend::ProcessState;
 use crate::runtime::types::HealthStatus;
-use crate::store::{Instance, InstanceFilter};
+use crate::store::Instance;
 
 use super::Inner;
 use super::context::{InstanceNode, active_driver};
@@ -10,15 +10,9 @@ use super::context::{InstanceNode, active_driver};
 /// Statuses the health pass may change; any other belongs to a workflow.
 const SETTLED: &[&str] = &["ACTIVE", "SHUTDOWN", "ERROR", "RESTART_REQUIRED"];
 
+/// This host's settled instances: no host checks, starts or adopts another host's nodes.
 async fn settled_instances(inner: &Inner) -> Vec<Instance> {
-    let filter = InstanceFilter {
-        project_id: None,
-        include_clustered: true,
-        include_replicas: true,
-        limit: None,
-        marker: None,
-    };
-    match inner.store.instances(&filter).await {
+    match inner.store.instances_on_host(&inner.host_id).await {
         Ok(instances) => instances
             .into_iter()
             .filter(|i| i.quota_state == "committed" && SETTLED.contains(&i.status.as_str()))
@@ -26,6 +20,39 @@ async fn settled_instances(inner: &Inner) -> Vec<Instance> {
         Err(error) => {
             tracing::warn!("health pass could not list instances: {error}");
             Vec::new()
+        }
+    }
+}
+
+/// At start: instances written before nodes recorded their placement are placed on the host
+/// that holds their node directory (this one, if it does).
+pub async fn adopt_unplaced(inner: &Inner) {
+    let unplaced = match inner.store.unplaced_instances().await {
+        Ok(unplaced) => unplaced,
+        Err(error) => {
+            tracing::warn!("could not list unplaced instances: {error}");
+            return;
+        }
+    };
+    for instance in unplaced {
+        let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
+            continue;
+        };
+        if !target.node.dir().exists() {
+            continue;
+        }
+        let placement = crate::store::Placement {
+            host_id: inner.host_id.clone(),
+            backend: inner.backend.kind().to_string(),
+            address: inner.backend.address().to_string(),
+        };
+        match inner.store.place_instance(&instance.id, &placement).await {
+            Ok(()) => {
+                tracing::info!(instance = %instance.id, "placed an instance on the host that holds its node")
+            }
+            Err(error) => {
+                tracing::warn!(instance = %instance.id, "could not place an instance: {error}")
+            }
         }
     }
 }
@@ -75,7 +102,6 @@ pub async fn restart_dead_nodes(inner: &Inner) {
 
 /// One health pass over every settled instance.
 pub async fn pass(inner: &Inner) {
-    super::snapshots::sweep(inner).await;
     for instance in settled_instances(inner).await {
         // A node a task is working on (a delete, say) is the task's: no command of the health
         // pass may start on it meanwhile.

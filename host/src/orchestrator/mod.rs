@@ -1,19 +1,24 @@
-//! Durable workflows. Every mutating API call writes its change and a task in one transaction;
-//! the orchestrator runs tasks step by step. Progress is persisted after each step; a worker
-//! holds a lease on the task and renews it while it works. If the process dies, the task is
-//! resumed at its first unfinished step: at once by this host when it starts again (the lease
-//! names it), or by another host sharing the database once the lease has expired.
+//! Durable workflows. Every mutating API call writes its change and a task in one transaction
+//! (an [`Admission`]); the engine runs tasks step by step. Each step's typed result is
+//! persisted as the stage the workflow reached; a worker holds a lease on the task and renews
+//! it while it works. If the process dies, the task resumes at the step its stage names: at
+//! once by this host when it starts again (the lease names it), or, for a task that acts on
+//! no node, by another host sharing the database once the lease has expired. A task that acts
+//! on a node runs only on the host the node is placed on.
 //!
-//! A periodic health pass keeps instance statuses true, and at start nodes that should run but
-//! do not are started again.
+//! A periodic health pass keeps the statuses of this host's instances true, and at start this
+//! host's nodes that should run but do not are started again.
 //!
 //! Must not import: http, service.
 
 mod context;
+mod engine;
 mod health;
-mod instances;
 mod snapshots;
-pub mod work;
+pub mod task;
+#[cfg(test)]
+mod tests;
+pub mod workflows;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -29,7 +34,7 @@ pub use context::{
     InstanceNode, resolve_active, settings_from_json, settings_to_json, value_from_json,
     value_to_json,
 };
-pub use work::{TaskKind, TaskPayload};
+pub use task::{Admission, Registry, StepError, Workflow};
 
 /// How the orchestrator paces itself.
 #[derive(Debug, Clone)]
@@ -42,6 +47,14 @@ pub struct OrchestratorSettings {
     pub health_interval: Duration,
     /// How long a step is retried while the driver answers `not-ready`.
     pub not_ready_patience: Duration,
+    /// How many tasks this host runs at once (tasks in durable waits hold none).
+    pub workers: usize,
+    /// How often this host says in the store that it is alive.
+    pub heartbeat: Duration,
+    /// How long a host may be silent before the others show its nodes' state as unknown.
+    pub host_down_after: Duration,
+    /// This host's name, for people (faults, views).
+    pub host_name: String,
 }
 
 impl Default for OrchestratorSettings {
@@ -51,6 +64,10 @@ impl Default for OrchestratorSettings {
             poll: Duration::from_secs(1),
             health_interval: Duration::from_secs(5),
             not_ready_patience: Duration::from_secs(120),
+            workers: 256,
+            heartbeat: Duration::from_secs(2),
+            host_down_after: Duration::from_secs(10),
+            host_name: "drover".into(),
         }
     }
 }
@@ -75,13 +92,15 @@ pub(crate) struct Inner {
     pub(crate) backend: Arc<ProcessBackend>,
     /// This host's identity in task leases.
     pub(crate) owner: String,
+    /// This host's id in the store (where its nodes are placed).
+    pub(crate) host_id: String,
     pub(crate) settings: OrchestratorSettings,
-    wake: Notify,
+    pub(crate) workflows: Registry,
+    pub(crate) wake: Notify,
     /// Tasks this process is running now.
     running: Mutex<HashSet<String>>,
-    /// Serialises `replication.enable-source` calls: replicas created together must not set
-    /// up their source's credentials at the same time (each would make its own).
-    pub(crate) source_setup: tokio::sync::Mutex<()>,
+    /// The worker pool: one permit per running task.
+    workers: Arc<tokio::sync::Semaphore>,
 }
 
 impl Orchestrator {
@@ -94,25 +113,93 @@ impl Orchestrator {
         owner: String,
         settings: OrchestratorSettings,
     ) -> Self {
+        Self::with_workflows(store, runtime, backend, owner, settings, workflows::all())
+    }
+
+    /// An orchestrator running the workflows of `registry` (tests add their own).
+    pub fn with_workflows(
+        store: Store,
+        runtime: Runtime,
+        backend: Arc<ProcessBackend>,
+        owner: String,
+        settings: OrchestratorSettings,
+        registry: Registry,
+    ) -> Self {
         Orchestrator {
             inner: Arc::new(Inner {
                 store,
                 runtime,
                 backend,
+                host_id: owner.clone(),
                 owner,
+                workers: Arc::new(tokio::sync::Semaphore::new(settings.workers.max(1))),
                 settings,
+                workflows: registry,
                 wake: Notify::new(),
                 running: Mutex::new(HashSet::new()),
-                source_setup: tokio::sync::Mutex::new(()),
             }),
         }
     }
 
-    /// Starts the workers and the health pass; they stop when `shutdown` is notified.
+    /// Where a node created now is placed: on this host, on its backend.
+    pub fn placement(&self) -> crate::store::Placement {
+        crate::store::Placement {
+            host_id: self.inner.host_id.clone(),
+            backend: self.inner.backend.kind().to_string(),
+            address: self.inner.backend.address().to_string(),
+        }
+    }
+
+    /// How long a host may be silent before its nodes' state is shown as unknown.
+    pub fn host_down_after(&self) -> Duration {
+        self.inner.settings.host_down_after
+    }
+
+    /// This host's id.
+    pub fn host_id(&self) -> &str {
+        &self.inner.host_id
+    }
+
+    /// The steps of a workflow kind, for views.
+    pub fn steps_of(&self, kind: &str) -> Option<&'static [&'static str]> {
+        self.inner.workflows.steps(kind)
+    }
+
+    /// Records in the store that this host runs (before it serves, so that views can name it).
+    pub async fn register_host(&self) -> Result<(), crate::store::StoreError> {
+        let inner = &self.inner;
+        inner
+            .store
+            .heartbeat(
+                &inner.host_id,
+                &inner.settings.host_name,
+                inner.backend.kind(),
+                true,
+            )
+            .await
+    }
+
+    /// Starts the workers, the heartbeat and the health pass; they stop when `shutdown` is
+    /// notified.
     pub fn start(&self, shutdown: Arc<Notify>) {
         let inner = self.inner.clone();
         let stop = shutdown.clone();
         tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(inner.settings.heartbeat) => {
+                        if let Err(error) = inner.store.heartbeat(&inner.host_id, &inner.settings.host_name, inner.backend.kind(), false).await {
+                            tracing::warn!("heartbeat failed: {error}");
+                        }
+                    }
+                    _ = stop.notified() => break,
+                }
+            }
+        });
+        let inner = self.inner.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            health::adopt_unplaced(&inner).await;
             health::restart_dead_nodes(&inner).await;
             loop {
                 inner.dispatch().await;
@@ -166,7 +253,15 @@ impl Orchestrator {
     /// The node context and handle of an instance, for service calls that act on a running
     /// node directly (accounts, configuration reads).
     pub async fn instance_node(&self, instance_id: &str) -> Result<context::InstanceNode, String> {
-        context::InstanceNode::load(&self.inner, instance_id).await
+        let target = context::InstanceNode::load(&self.inner, instance_id).await?;
+        if let Some(host) = target.instance.host_id.as_deref()
+            && host != self.inner.host_id
+        {
+            return Err(format!(
+                "Instance {instance_id} runs on another host sharing this service; send this request to that host's API."
+            ));
+        }
+        Ok(target)
     }
 }
 
@@ -174,7 +269,15 @@ impl Inner {
     /// Claims every claimable task not already running here and runs each in its own task.
     async fn dispatch(self: &Arc<Self>) {
         let now = now_ms();
-        let tasks = match self.store.claimable_tasks(&self.owner, now, 32).await {
+        let free = self.workers.available_permits();
+        if free == 0 {
+            return;
+        }
+        let tasks = match self
+            .store
+            .claimable_tasks(&self.owner, &self.host_id, now, free.min(64) as i64)
+            .await
+        {
             Ok(tasks) => tasks,
             Err(error) => {
                 tracing::warn!("looking for tasks failed: {error}");
@@ -185,6 +288,9 @@ impl Inner {
             if self.running.lock().unwrap().contains(&task.id) {
                 continue;
             }
+            let Ok(permit) = self.workers.clone().try_acquire_owned() else {
+                return;
+            };
             let until = now + self.settings.lease.as_millis() as i64;
             match self
                 .store
@@ -192,20 +298,12 @@ impl Inner {
                 .await
             {
                 Ok(true) => {
-                    let mut task = task;
-                    // Taken over from another host: the claim restarted it (see `claim_task`).
-                    if task
-                        .lease_owner
-                        .as_deref()
-                        .is_some_and(|previous| previous != self.owner)
-                    {
-                        task.step = 0;
-                    }
                     self.running.lock().unwrap().insert(task.id.clone());
                     let inner = self.clone();
                     tokio::spawn(async move {
                         let id = task.id.clone();
-                        work::run(&inner, task).await;
+                        engine::run(&inner, task).await;
+                        drop(permit);
                         inner.running.lock().unwrap().remove(&id);
                         // Finishing one task may unblock others (a resource's next request).
                         inner.wake.notify_one();

@@ -2,10 +2,10 @@
 //! `replica_count`): the source is copied once and every replica starts from the same point.
 //!
 //! A snapshot lives in a directory of its own beside the node directories, handed to the
-//! driver as a node on which no server runs (with an identity of its own). It is taken by the
-//! first replica of the batch to get there and removed by the health pass once no task of the
-//! batch is left. No node can read another node's files, so each replica gets a private copy
-//! in its own directory, made by the host, for its `initialize`.
+//! driver as a node on which no server runs (with an identity of its own). The replica set's
+//! parent task takes it before it lets its children go and removes it once they have all
+//! ended, so it is never looked for by name. No node can read another node's files, so each
+//! replica gets a private copy in its own directory, made by the host, for its `initialize`.
 
 use std::sync::Arc;
 
@@ -14,9 +14,7 @@ use crate::runtime::Driver;
 use crate::runtime::types::ReplicaSource;
 
 use super::Inner;
-use super::work::{StepError, StepResult};
-
-const PREFIX: &str = "snapshot-";
+use super::task::StepError;
 
 /// Where a replica's private copy of its batch's snapshot is, in its node directory.
 pub const COPY: &str = ".drover-snapshot";
@@ -26,7 +24,7 @@ const MEMORY_MB: u32 = 512;
 
 /// The directory of a batch's snapshot, as a node.
 pub fn node(inner: &Inner, batch: &str) -> Arc<ProcessNode> {
-    let name = format!("{PREFIX}{batch}");
+    let name = format!("snapshot-{batch}");
     inner.backend.node(&NodeInfo {
         id: name.clone(),
         directory: name,
@@ -36,7 +34,7 @@ pub fn node(inner: &Inner, batch: &str) -> Arc<ProcessNode> {
 }
 
 /// Gives `replica` its private copy of the batch's snapshot, unless it has it.
-pub async fn lend(inner: &Inner, batch: &str, replica: &ProcessNode) -> StepResult {
+pub async fn lend(inner: &Inner, batch: &str, replica: &ProcessNode) -> Result<(), StepError> {
     use crate::runtime::NodeOps as _;
     if replica
         .exists(std::path::Path::new(COPY))
@@ -52,7 +50,7 @@ pub async fn lend(inner: &Inner, batch: &str, replica: &ProcessNode) -> StepResu
 }
 
 /// Removes a replica's copy once it is attached.
-pub async fn give_back(replica: &ProcessNode) -> StepResult {
+pub async fn give_back(replica: &ProcessNode) -> Result<(), StepError> {
     use crate::runtime::NodeOps as _;
     replica
         .remove(std::path::Path::new(COPY))
@@ -60,33 +58,22 @@ pub async fn give_back(replica: &ProcessNode) -> StepResult {
         .map_err(StepError::new)
 }
 
-/// Has the driver take the batch's snapshot of `source`, unless it already has.
+/// Has the driver take the batch's snapshot of `source` (again, if a crash left half of one).
 pub async fn take(
     inner: &Inner,
     driver: &Driver,
     batch: &str,
     source_node: Arc<dyn crate::runtime::NodeOps>,
     source: &ReplicaSource,
-) -> StepResult {
+) -> Result<(), StepError> {
     let snapshot = node(inner, batch);
+    snapshot.destroy().await.map_err(StepError::new)?;
     snapshot.create().await.map_err(StepError::new)?;
     driver.take_snapshot(snapshot, source_node, source).await?;
     Ok(())
 }
 
-/// Removes the snapshots of batches that have no task left.
-pub async fn sweep(inner: &Inner) {
-    for name in inner.backend.node_directories() {
-        let Some(batch) = name.strip_prefix(PREFIX) else {
-            continue;
-        };
-        match inner.store.active_tasks_naming(batch).await {
-            Ok(0) => match node(inner, batch).destroy().await {
-                Ok(()) => tracing::info!(batch, "removed the snapshot of a finished batch"),
-                Err(error) => tracing::warn!(batch, "could not remove a snapshot: {error}"),
-            },
-            Ok(_) => {}
-            Err(error) => tracing::warn!(batch, "could not look up a batch's tasks: {error}"),
-        }
-    }
+/// Removes a batch's snapshot.
+pub async fn remove(inner: &Inner, batch: &str) -> Result<(), StepError> {
+    node(inner, batch).destroy().await.map_err(StepError::new)
 }

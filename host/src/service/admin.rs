@@ -3,7 +3,8 @@
 //! actions an operator takes on an instance whatever its state: stop and reboot.
 //! Administrators only.
 
-use crate::orchestrator::TaskPayload;
+use crate::orchestrator::Admission;
+use crate::orchestrator::workflows::node::Stop;
 use crate::store::Instance;
 
 use super::instances::{InstanceDetails, details, start_restart, start_task};
@@ -110,7 +111,13 @@ pub async fn act(services: &Services, ctx: &Ctx, id: &str, action: Action) -> Se
         // SHUTDOWN.
         Action::Stop => {
             let status = instance.status.clone();
-            start_task(services, &instance, &status, TaskPayload::StopInstance).await
+            start_task(
+                services,
+                &instance,
+                &status,
+                Admission::of::<Stop>(&instance.id, &()),
+            )
+            .await
         }
         Action::Reboot => start_restart(services, &instance).await,
     }

@@ -4,8 +4,9 @@
 
 use super::instances::driver_for;
 use super::{Ctx, ServiceError, ServiceResult, Services, datastores};
+use crate::orchestrator::workflows::configure::{Apply, ApplyInput};
 use crate::orchestrator::{
-    TaskPayload, settings_from_json, settings_to_json, value_from_json, value_to_json,
+    Admission, settings_from_json, settings_to_json, value_from_json, value_to_json,
 };
 use crate::runtime::CallError;
 use crate::runtime::types::{
@@ -480,28 +481,29 @@ fn apply_payload(
     version: &DatastoreVersion,
     target: &str,
     previous_configuration_id: Option<&str>,
-) -> ServiceResult<TaskPayload> {
+) -> ServiceResult<Admission> {
     let driver = driver_for(services, version)?;
-    Ok(TaskPayload::ApplyConfiguration {
+    let input = ApplyInput {
         driver: driver.digest().to_string(),
         target: target.to_string(),
         previous: instance.applied_settings.clone(),
         previous_configuration_id: previous_configuration_id.map(str::to_string),
         previous_status: instance.status.clone(),
-        restart_required: false,
-        offline: false,
-    })
+    };
+    Ok(Admission::of::<Apply>(&instance.id, &input))
 }
 
 async fn insert_apply_task(
     tx: &mut crate::store::Tx,
     instance: &Instance,
-    payload: &TaskPayload,
+    admission: &Admission,
 ) -> ServiceResult<()> {
-    tx.insert_task(&instance.id, payload.kind(), &payload.to_json())
+    admission
+        .insert(tx, false)
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => ServiceError::Conflict(format!(
+            // As every other action on a busy instance: Trove's 422, "try again".
+            crate::store::StoreError::Conflict(_) => ServiceError::Unprocessable(format!(
                 "Instance {} is busy with another operation (status {}); try again when it has finished.",
                 instance.id, instance.status
             )),

@@ -247,7 +247,7 @@ pub async fn delete(services: &Services, ctx: &Ctx, digest: &str) -> ServiceResu
     ctx.authorize(services, "driver:delete")?;
     let digest = normalise(digest);
     services.store.driver(&digest).await?;
-    let pinned = services.store.active_tasks_naming(&digest).await?;
+    let pinned = services.store.active_tasks_pinned_to(&digest).await?;
     if pinned > 0 {
         return Err(ServiceError::Conflict(format!(
             "Driver {digest} is used by {pinned} running task(s)."

@@ -3,10 +3,18 @@
 
 use std::collections::HashSet;
 
-use crate::orchestrator::TaskPayload;
-use crate::orchestrator::work::{DatabaseSpec, HeldQuota, UserSpec};
+use crate::orchestrator::Admission;
+use crate::orchestrator::workflows::node::{
+    self, Accounts, CreateInput, CreateStage, DatabaseSpec, DriverInput, ResizeFlavorInput,
+    ResizeVolumeInput, UserSpec,
+};
+use crate::orchestrator::workflows::replicas::{
+    CreateReplica, CreateReplicaInput, CreateReplicas, CreateReplicasInput, Detach,
+};
+use crate::orchestrator::workflows::switchover::{Eject, Promote, PromoteInput};
 use crate::runtime::types::{Credentials, Database, DriverError, User, UserUpdate};
 use crate::runtime::{Driver, NodeOps};
+use crate::store::Reservation;
 use crate::store::{DatastoreVersion, Flavor, Instance, InstanceFilter, NewInstance, Visibility};
 
 use super::{Ctx, ServiceError, ServiceResult, Services};
@@ -86,6 +94,43 @@ pub struct InstanceDetails {
     pub configuration_name: Option<String>,
     /// The region it runs in.
     pub region: String,
+    /// The host its node is placed on, as the store last heard from it.
+    pub host: Option<HostState>,
+    /// Its active task, with the count of its workflow's steps.
+    pub task: Option<(crate::store::Task, usize)>,
+}
+
+/// A host as the views show it.
+#[derive(Debug, Clone)]
+pub struct HostState {
+    /// Its name.
+    pub name: String,
+    /// Whether it has heartbeated recently.
+    pub up: bool,
+    /// When it last did.
+    pub heartbeat_at: i64,
+}
+
+/// The hosts sharing the store, by id, as views show them.
+async fn hosts(services: &Services) -> ServiceResult<std::collections::HashMap<String, HostState>> {
+    let down_after = services.orchestrator.host_down_after().as_millis() as i64;
+    let now = crate::store::now_ms();
+    Ok(services
+        .store
+        .hosts()
+        .await?
+        .into_iter()
+        .map(|h| {
+            (
+                h.id,
+                HostState {
+                    name: h.name,
+                    up: now - h.heartbeat_at <= down_after,
+                    heartbeat_at: h.heartbeat_at,
+                },
+            )
+        })
+        .collect())
 }
 
 /// A page of instances.
@@ -321,10 +366,14 @@ pub async fn create(
         .collect();
     let id = ids[0].clone();
     // The replicas of one request are seeded from one snapshot where the driver can take one.
-    let batch = (source.is_some() && count > 1 && driver.has_feature("replica-snapshot"))
+    // The replicas are placed on this host; a snapshot is copied from one node directory to
+    // another, so only replicas on their source's host seed from one.
+    let beside_source = source
+        .as_ref()
+        .is_some_and(|s| s.host_id.as_deref() == Some(services.orchestrator.host_id()));
+    let batch = (beside_source && count > 1 && driver.has_feature("replica-snapshot"))
         .then(|| uuid::Uuid::new_v4().to_string());
-    let payload = |quota: Vec<HeldQuota>| TaskPayload::CreateInstance {
-        driver: driver.digest().to_string(),
+    let accounts = Accounts {
         databases: databases
             .iter()
             .map(|d| DatabaseSpec {
@@ -342,7 +391,6 @@ pub async fn create(
                 databases: u.databases.clone(),
             })
             .collect(),
-        quota,
     };
     let instance_limit = services
         .quotas
@@ -362,13 +410,14 @@ pub async fn create(
             .await?;
         tx.reserve(&ctx.project_id, "volumes", size * count, volume_limit)
             .await?;
-        let held = |resource: &str, amount: i64| HeldQuota {
+        let held = |resource: &str, amount: i64| Reservation {
             project_id: ctx.project_id.clone(),
             resource: resource.into(),
             amount,
         };
         let mut first = None;
         let mut ports = Vec::new();
+        let mut children = Vec::new();
         for (index, id) in ids.iter().enumerate() {
             let port = services
                 .orchestrator
@@ -394,6 +443,7 @@ pub async fn create(
                 replica_of_id: source.as_ref().map(|s| s.id.clone()),
                 port,
                 applied_settings: applied_settings.clone(),
+                placement: services.orchestrator.placement(),
             };
             let instance = match tx.insert_instance(&new, serial).await {
                 Ok(instance) => instance,
@@ -401,17 +451,42 @@ pub async fn create(
                 Err(error) => return Err(error.into()),
             };
             let quota = vec![held("instances", 1), held("volumes", size)];
-            let payload = match &source {
-                Some(_) => TaskPayload::CreateReplica {
-                    driver: driver.digest().to_string(),
-                    quota,
-                    batch: batch.clone(),
-                },
-                None => payload(quota),
-            };
-            tx.insert_task(id, payload.kind(), &payload.to_json())
-                .await?;
+            match &source {
+                Some(_) => children.push(Admission::of::<CreateReplica>(
+                    id,
+                    &CreateReplicaInput {
+                        driver: driver.digest().to_string(),
+                        quota,
+                        batch: batch.clone(),
+                    },
+                )),
+                None => {
+                    let input = CreateInput {
+                        driver: driver.digest().to_string(),
+                        quota,
+                    };
+                    let stage = CreateStage::CreateNode {
+                        accounts: accounts.clone(),
+                    };
+                    Admission::at::<node::Create>(id, &input, stage)
+                        .insert(&mut tx, false)
+                        .await?;
+                }
+            }
             first.get_or_insert(instance);
+        }
+        // A replica set grows by one parent task on its source, which waits behind the
+        // source's own task if it has one, and lets the replicas' tasks go once the source
+        // is ready for them.
+        if let Some(source) = &source {
+            let input = CreateReplicasInput {
+                driver: driver.digest().to_string(),
+                replicas: ids.clone(),
+                batch: batch.clone(),
+            };
+            Admission::of::<CreateReplicas>(&source.id, &input)
+                .insert_with_children(&mut tx, true, &children)
+                .await?;
         }
         tx.commit().await?;
         services.orchestrator.wake();
@@ -425,6 +500,8 @@ pub async fn create(
             isolation: None,
             configuration_name: None,
             region: services.region.clone(),
+            host: None,
+            task: None,
         });
     }
     Err(ServiceError::Unprocessable(
@@ -471,7 +548,18 @@ pub(super) async fn details(
         Some(id) => services.store.configuration(id).await.ok().map(|g| g.name),
         None => None,
     };
+    let host = match &instance.host_id {
+        Some(id) => hosts(services).await?.remove(id),
+        None => None,
+    };
+    let task = services
+        .store
+        .active_task(&instance.id)
+        .await?
+        .map(|t| with_steps(services, t));
     Ok(InstanceDetails {
+        host,
+        task,
         configuration_name,
         region: services.region.clone(),
         used_gb: node
@@ -517,6 +605,14 @@ pub async fn list(
     let versions = services.store.datastore_versions().await?;
     let replicas = services.store.replicas_in_project(&ctx.project_id).await?;
     let groups = services.store.configurations(Some(&ctx.project_id)).await?;
+    let hosts = hosts(services).await?;
+    let mut tasks: std::collections::HashMap<String, crate::store::Task> = services
+        .store
+        .active_tasks()
+        .await?
+        .into_iter()
+        .map(|t| (t.resource_id.clone(), t))
+        .collect();
     let mut items = Vec::with_capacity(rows.len());
     for instance in rows {
         let Some(version) = versions
@@ -545,10 +641,50 @@ pub async fn list(
                 .and_then(|id| groups.iter().find(|g| g.id == *id))
                 .map(|g| g.name.clone()),
             region: services.region.clone(),
+            host: instance
+                .host_id
+                .as_ref()
+                .and_then(|h| hosts.get(h).cloned()),
+            task: tasks.remove(&instance.id).map(|t| with_steps(services, t)),
             instance,
         });
     }
     Ok(InstancePage { items, next_marker })
+}
+
+fn with_steps(services: &Services, task: crate::store::Task) -> (crate::store::Task, usize) {
+    let steps = services
+        .orchestrator
+        .steps_of(&task.kind)
+        .map_or(task.step_count as usize, <[_]>::len);
+    (task, steps)
+}
+
+/// `GET /instances/{id}/tasks`: the instance's recent tasks, newest first, with the names of
+/// the hosts they are placed on.
+pub async fn tasks(
+    services: &Services,
+    ctx: &Ctx,
+    id: &str,
+) -> ServiceResult<Vec<(crate::store::Task, usize, Option<String>)>> {
+    ctx.authorize(services, "instance:show")?;
+    let instance = owned(services, ctx, id).await?;
+    let hosts = hosts(services).await?;
+    Ok(services
+        .store
+        .tasks_of(&instance.id, 20)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let host = t
+                .host_id
+                .as_ref()
+                .and_then(|h| hosts.get(h))
+                .map(|h| h.name.clone());
+            let (t, steps) = with_steps(services, t);
+            (t, steps, host)
+        })
+        .collect())
 }
 
 /// `GET /instances/{id}`.
@@ -563,10 +699,10 @@ pub(super) async fn start_task(
     services: &Services,
     instance: &Instance,
     status: &str,
-    payload: TaskPayload,
+    admission: Admission,
 ) -> ServiceResult<()> {
     let mut tx = services.store.write().await?;
-    tx.insert_task(&instance.id, payload.kind(), &payload.to_json()).await.map_err(|e| match e {
+    admission.insert(&mut tx, false).await.map_err(|e| match e {
         // Trove's answer to an action on an instance that is not ready (a delete during
         // BUILD, say) is 422 UnprocessableEntity.
         crate::store::StoreError::Conflict(_) => ServiceError::Unprocessable(format!(
@@ -657,9 +793,12 @@ pub async fn detach_replica(services: &Services, ctx: &Ctx, id: &str) -> Service
         services,
         &instance,
         "DETACH_REPLICA",
-        TaskPayload::DetachReplica {
-            driver: driver.digest().into(),
-        },
+        Admission::of::<Detach>(
+            &instance.id,
+            &DriverInput {
+                driver: driver.digest().into(),
+            },
+        ),
     )
     .await
 }
@@ -698,12 +837,13 @@ pub async fn promote(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<
         services,
         &instance,
         "PROMOTE",
-        TaskPayload::PromoteReplica {
-            driver: driver.digest().into(),
-            old_source: source.id,
-            position: None,
-            info: None,
-        },
+        Admission::of::<Promote>(
+            &instance.id,
+            &PromoteInput {
+                driver: driver.digest().into(),
+                old_source: source.id,
+            },
+        ),
     )
     .await
 }
@@ -740,11 +880,12 @@ pub async fn eject(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()
         services,
         &instance,
         &instance.status,
-        TaskPayload::EjectSource {
-            driver: driver.digest().into(),
-            candidate: None,
-            info: None,
-        },
+        Admission::of::<Eject>(
+            &instance.id,
+            &DriverInput {
+                driver: driver.digest().into(),
+            },
+        ),
     )
     .await
 }
@@ -768,7 +909,13 @@ pub async fn delete(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<(
             replicas.len()
         )));
     }
-    start_task(services, &instance, "SHUTDOWN", TaskPayload::DeleteInstance).await
+    start_task(
+        services,
+        &instance,
+        "SHUTDOWN",
+        Admission::of::<node::Delete>(&instance.id, &()),
+    )
+    .await
 }
 
 /// `POST /instances/{id}/action {"restart": {}}`.
@@ -786,9 +933,12 @@ pub(super) async fn start_restart(services: &Services, instance: &Instance) -> S
         services,
         instance,
         "REBOOT",
-        TaskPayload::RestartInstance {
-            driver: driver.digest().into(),
-        },
+        Admission::of::<node::Restart>(
+            instance.id.as_str(),
+            &DriverInput {
+                driver: driver.digest().into(),
+            },
+        ),
     )
     .await
 }
@@ -832,10 +982,13 @@ pub async fn resize_flavor(
         services,
         &instance,
         "RESIZE",
-        TaskPayload::ResizeFlavor {
-            driver: driver.digest().into(),
-            flavor_id: flavor.id,
-        },
+        Admission::of::<node::ResizeFlavor>(
+            &instance.id,
+            &ResizeFlavorInput {
+                driver: driver.digest().into(),
+                flavor_id: flavor.id,
+            },
+        ),
     )
     .await
 }
@@ -871,18 +1024,19 @@ pub async fn resize_volume(
             limit,
         )
         .await?;
-    let payload = TaskPayload::ResizeVolume {
-        size,
-        quota: HeldQuota::from(&reservation),
-    };
-    tx.insert_task(&instance.id, payload.kind(), &payload.to_json())
-        .await
-        .map_err(|_| {
-            ServiceError::Unprocessable(format!(
-                "Instance {} is not ready: it is busy with another operation.",
-                instance.id
-            ))
-        })?;
+    let admission = Admission::of::<node::ResizeVolume>(
+        &instance.id,
+        &ResizeVolumeInput {
+            size,
+            quota: reservation,
+        },
+    );
+    admission.insert(&mut tx, false).await.map_err(|_| {
+        ServiceError::Unprocessable(format!(
+            "Instance {} is not ready: it is busy with another operation.",
+            instance.id
+        ))
+    })?;
     tx.update_instance(&instance.id, Some("RESIZE"), None, None, None)
         .await?;
     tx.commit().await?;
@@ -918,7 +1072,7 @@ pub async fn effective_configuration(
         .orchestrator
         .instance_node(&instance.id)
         .await
-        .map_err(ServiceError::Internal)?;
+        .map_err(ServiceError::Conflict)?;
     let driver = driver_for(services, &target.version)?;
     let values = driver.effective_configuration(&target.context).await?;
     let catalog = driver.parameters(&target.version.name).await?;
@@ -982,7 +1136,7 @@ async fn live_node(
         .orchestrator
         .instance_node(&instance.id)
         .await
-        .map_err(ServiceError::Internal)?;
+        .map_err(ServiceError::Conflict)?;
     let driver = driver_for(services, &target.version)?;
     Ok((instance, driver, target.ops()))
 }

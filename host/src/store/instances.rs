@@ -69,6 +69,13 @@ pub struct Instance {
     pub service_status: Option<String>,
     /// When the health pass last saw it.
     pub service_status_at: Option<i64>,
+    /// The host its node is placed on (`None`: written by a release before placement, until
+    /// the host holding its directory adopts it).
+    pub host_id: Option<String>,
+    /// The backend its node runs on.
+    pub backend: Option<String>,
+    /// The address its node listens on, as its backend gave it.
+    pub address: Option<String>,
 }
 
 /// What creating an instance records.
@@ -96,6 +103,20 @@ pub struct NewInstance {
     pub port: u16,
     /// The values its node starts with (JSON `[name, value]` pairs).
     pub applied_settings: String,
+    /// Where its node is placed: the host, its backend, and the address the node will
+    /// listen on.
+    pub placement: Placement,
+}
+
+/// Where a node is placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The host.
+    pub host_id: String,
+    /// The backend on that host.
+    pub backend: String,
+    /// The address the node listens on.
+    pub address: String,
 }
 
 /// Which instances a listing includes.
@@ -116,7 +137,7 @@ pub struct InstanceFilter {
 const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
      fault_at, root_enabled_at, root_enabled_by, created_at, updated_at, deleted_at, applied_settings, replica_info, \
-     replication_state, replication_lag_ms, ejected_by, service_status, service_status_at";
+     replication_state, replication_lag_ms, ejected_by, service_status, service_status_at, host_id, backend, address";
 
 impl Instance {
     /// What the replica's source said replicas need, opened.
@@ -350,8 +371,9 @@ impl Tx {
         let node_dir = format!("n{serial}");
         on_tx!(self, t => sqlx::query(
             "INSERT INTO instances (id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
-             configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, created_at, updated_at, applied_settings) \
-             VALUES ($1, $2, $3, 'BUILD', $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, 'reserved', $13, $13, $14)",
+             configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, created_at, updated_at, applied_settings, \
+             host_id, backend, address) \
+             VALUES ($1, $2, $3, 'BUILD', $4, $5, $6, $7, $8, $9, NULL, $10, $11, $12, 'reserved', $13, $13, $14, $15, $16, $17)",
         )
         .bind(&new.id)
         .bind(&new.project_id)
@@ -367,6 +389,9 @@ impl Tx {
         .bind(i64::from(new.port))
         .bind(now)
         .bind(&new.applied_settings)
+        .bind(&new.placement.host_id)
+        .bind(&new.placement.backend)
+        .bind(&new.placement.address)
         .execute(&mut **t)
         .await
         .map(|done| done.rows_affected()))
@@ -402,6 +427,9 @@ impl Tx {
             ejected_by: None,
             service_status: None,
             service_status_at: None,
+            host_id: Some(new.placement.host_id.clone()),
+            backend: Some(new.placement.backend.clone()),
+            address: Some(new.placement.address.clone()),
         })
     }
 
@@ -541,6 +569,44 @@ impl Tx {
             .execute(&mut **t)
             .await
             .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The live instances whose nodes are placed on `host_id`.
+    pub async fn instances_on_host(&self, host_id: &str) -> StoreResult<Vec<Instance>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM instances WHERE host_id = $1 AND deleted_at IS NULL ORDER BY created_at, id"
+        );
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).bind(host_id).fetch_all(pool).await?))
+    }
+
+    /// Live instances written before nodes recorded their placement.
+    pub async fn unplaced_instances(&self) -> StoreResult<Vec<Instance>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM instances WHERE host_id IS NULL AND deleted_at IS NULL ORDER BY created_at, id"
+        );
+        on_db!(self, pool => Ok(sqlx::query_as(&sql).fetch_all(pool).await?))
+    }
+
+    /// Records where an unplaced instance's node is (the host that holds its directory).
+    pub async fn place_instance(&self, id: &str, placement: &Placement) -> StoreResult<()> {
+        on_db!(self, pool => sqlx::query("UPDATE instances SET host_id = $2, backend = $3, address = $4 WHERE id = $1 AND host_id IS NULL")
+            .bind(id)
+            .bind(&placement.host_id)
+            .bind(&placement.backend)
+            .bind(&placement.address)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        // Tasks written before placement was recorded run where the node is.
+        on_db!(self, pool => sqlx::query("UPDATE tasks SET host_id = $2 WHERE resource_id = $1 AND host_id IS NULL AND state IN ('queued', 'held', 'pending', 'running', 'waiting')")
+            .bind(id)
+            .bind(&placement.host_id)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
         Ok(())
     }
 }

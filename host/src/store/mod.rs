@@ -9,6 +9,7 @@ mod configurations;
 mod datastores;
 mod drivers;
 mod flavors;
+mod hosts;
 mod instances;
 mod quotas;
 mod tasks;
@@ -26,9 +27,10 @@ pub use configurations::Configuration;
 pub use datastores::{Datastore, DatastoreVersion, NewDatastoreVersion, Visibility};
 pub use drivers::{DriverRecord, StoredDriver};
 pub use flavors::Flavor;
-pub use instances::{Instance, InstanceFilter, NewInstance};
+pub use hosts::HostRecord;
+pub use instances::{Instance, InstanceFilter, NewInstance, Placement};
 pub use quotas::{Reservation, Usage};
-pub use tasks::Task;
+pub use tasks::{Advance, NewTask, Task, TaskHost, TaskState, Wait};
 
 /// Migrations for each database.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -62,6 +64,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A stored value this release cannot read.
+    #[error("the store holds something unreadable: {0}")]
+    Corrupt(String),
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

@@ -18,7 +18,7 @@ pub struct Usage {
 
 /// An amount reserved for a resource being built: committed when it is built, released if it
 /// fails.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reservation {
     /// The project.
     pub project_id: String,

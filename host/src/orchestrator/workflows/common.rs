@@ -1,0 +1,64 @@
+//! What the workflows share: an instance's node and driver as a step needs them, and small
+//! status writes.
+
+use crate::runtime::Driver;
+use crate::store::{Reservation, Tx};
+
+use super::super::context::InstanceNode;
+use super::super::task::{Cx, StepError};
+
+/// The node of instance `id` (with another flavor, for a resize in progress).
+pub async fn node(cx: &Cx<'_>, id: &str, flavor: Option<&str>) -> Result<InstanceNode, StepError> {
+    let instance = cx.inner.store.instance_any(id).await?;
+    if let Some(host) = instance.host_id.as_deref()
+        && host != cx.inner.host_id
+    {
+        return Err(StepError::explained(
+            format!(
+                "Instance {id} runs on another host, whose nodes this host cannot act on; this operation needs every instance it touches on one host."
+            ),
+            format!(
+                "instance {id} is placed on host {host}, this task runs on {}",
+                cx.inner.host_id
+            ),
+        ));
+    }
+    InstanceNode::for_instance(cx.inner, instance, flavor)
+        .await
+        .map_err(StepError::transient)
+}
+
+/// The node of the task's own instance.
+pub async fn own_node(cx: &Cx<'_>) -> Result<InstanceNode, StepError> {
+    node(cx, cx.resource_id(), None).await
+}
+
+/// The driver a task is pinned to.
+pub async fn driver(cx: &Cx<'_>, digest: &str) -> Result<Driver, StepError> {
+    cx.inner.driver(digest).await.map_err(StepError::new)
+}
+
+/// Sets an instance's status in a transaction of its own.
+pub async fn set_status(cx: &Cx<'_>, id: &str, status: &str) -> Result<(), StepError> {
+    let mut tx = cx.inner.store.write().await?;
+    tx.update_instance(id, Some(status), None, None, None)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Commits what a task held for a resource it built.
+pub async fn commit_all(tx: &mut Tx, quota: &[Reservation]) -> crate::store::StoreResult<()> {
+    for held in quota {
+        tx.commit_reservation(held).await?;
+    }
+    Ok(())
+}
+
+/// Gives back what a task held for a resource it did not build.
+pub async fn release_all(tx: &mut Tx, quota: &[Reservation]) -> crate::store::StoreResult<()> {
+    for held in quota {
+        tx.release_reservation(held).await?;
+    }
+    Ok(())
+}
