@@ -427,6 +427,16 @@ fn instances_tasks() {}
 
 #[utoipa::path(
     get,
+    path = "/v1.0/{project_id}/mgmt/hosts",
+    tag = "instances",
+    description = "A Drover extension (admin): the hosts sharing the store, each with its id, name, backend, state (up or down, from its heartbeat), last heartbeat, start and the number of live instances placed on it: {\"hosts\": [...]}",
+    params(("project_id" = String, Path, description = "The project")),
+    responses((status = 200, description = "Success"), (status = 401, description = "Unauthorized", body = ErrorEnvelope), (status = 403, description = "Forbidden", body = ErrorEnvelope))
+)]
+fn mgmt_hosts() {}
+
+#[utoipa::path(
+    get,
     path = "/v1.0/{project_id}/instances/{instance_id}/configuration",
     tag = "instances",
     description = "The configuration the instance runs with",
@@ -765,7 +775,7 @@ fn backups_delete() {}
         description = "A Database-as-a-Service control plane speaking the OpenStack Trove v1.0 API. Errors use Trove's envelope: {\"<name>\": {\"code\": <status>, \"message\": \"…\"}}.",
         license(name = "Apache-2.0")
     ),
-    paths(versions_index, version_show, flavors_list, flavors_show, flavors_create, flavors_delete, datastores_list, datastores_show, datastore_versions_list, datastore_versions_show, datastore_versions_show_by_id, datastore_version_flavors, parameters_list, parameters_show, parameters_list_by_version, parameters_show_by_version, mgmt_parameters_list, mgmt_versions_list, mgmt_versions_create, mgmt_versions_show, mgmt_versions_patch, mgmt_versions_delete, drivers_list, drivers_upload, drivers_show, drivers_activate, drivers_rollback, drivers_delete, quotas_show, quotas_update, limits_list, instances_list, instances_create, instances_show, instances_update, instances_edit, instances_delete, instances_action, instances_replicas, instances_tasks, instances_configuration, databases_list, databases_create, databases_delete, users_list, users_create, users_change_passwords, users_show, users_update, users_delete, access_list, access_grant, access_revoke, root_enable, root_show, root_disable, configurations_list, configurations_create, configurations_show, configurations_update, configurations_edit, configurations_delete, configurations_instances, clusters_list, clusters_create, clusters_show, clusters_action, clusters_delete, backups_list, backups_create, backups_show, backups_delete),
+    paths(versions_index, version_show, flavors_list, flavors_show, flavors_create, flavors_delete, datastores_list, datastores_show, datastore_versions_list, datastore_versions_show, datastore_versions_show_by_id, datastore_version_flavors, parameters_list, parameters_show, parameters_list_by_version, parameters_show_by_version, mgmt_parameters_list, mgmt_versions_list, mgmt_versions_create, mgmt_versions_show, mgmt_versions_patch, mgmt_versions_delete, drivers_list, drivers_upload, drivers_show, drivers_activate, drivers_rollback, drivers_delete, quotas_show, quotas_update, limits_list, instances_list, instances_create, instances_show, instances_update, instances_edit, instances_delete, instances_action, instances_replicas, instances_tasks, mgmt_hosts, instances_configuration, databases_list, databases_create, databases_delete, users_list, users_create, users_change_passwords, users_show, users_update, users_delete, access_list, access_grant, access_revoke, root_enable, root_show, root_disable, configurations_list, configurations_create, configurations_show, configurations_update, configurations_edit, configurations_delete, configurations_instances, clusters_list, clusters_create, clusters_show, clusters_action, clusters_delete, backups_list, backups_create, backups_show, backups_delete),
     tags(
         (name = "versions", description = "Version discovery"),
         (name = "instances", description = "Instances and replicas"),

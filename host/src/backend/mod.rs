@@ -294,9 +294,16 @@ impl ProcessBackend {
     }
 
     /// A free port from the range that is not in `taken` and can be bound right now.
+    ///
+    /// The search starts at a random place in the range: creates running at once would
+    /// otherwise all choose the same lowest free port, and all but one would have to try again.
     pub fn allocate_port(&self, taken: &HashSet<u16>) -> anyhow::Result<u16> {
+        use rand::Rng as _;
         let (low, high) = self.config.port_range;
-        (low..=high)
+        let span = u32::from(high - low) + 1;
+        let start = rand::rng().random_range(0..span);
+        (0..span)
+            .map(|i| low + ((start + i) % span) as u16)
             .find(|port| !taken.contains(port) && TcpListener::bind(("127.0.0.1", *port)).is_ok())
             .ok_or_else(|| anyhow::anyhow!("no free port left in the node port range {low}-{high}"))
     }

@@ -455,3 +455,25 @@ pub async fn instance_action(
     service::admin::act(&state.services, &ctx, &id, action).await?;
     Ok(StatusCode::ACCEPTED)
 }
+
+/// `GET /mgmt/hosts` (a Drover extension): the hosts sharing the store.
+pub async fn list_hosts(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let hosts = service::admin::hosts(&state.services, &ctx).await?;
+    Ok(Json(serde_json::json!({
+        "hosts": hosts
+            .iter()
+            .map(|h| serde_json::json!({
+                "id": h.host.id,
+                "name": h.host.name,
+                "backend": h.host.backend,
+                "state": if h.up { "up" } else { "down" },
+                "heartbeat": views::timestamp(h.host.heartbeat_at),
+                "started": views::timestamp(h.host.started_at),
+                "instances": h.instances,
+            }))
+            .collect::<Vec<_>>(),
+    })))
+}

@@ -206,6 +206,7 @@ pub fn router(state: AppState) -> Router {
             "/mgmt/quotas/{id}",
             get(mgmt::show_quotas).put(mgmt::update_quotas),
         )
+        .route("/mgmt/hosts", get(mgmt::list_hosts))
         .route("/mgmt/instances", get(mgmt::list_instances))
         .route("/mgmt/instances/{id}", get(mgmt::show_instance))
         .route("/mgmt/instances/{id}/root", get(mgmt::root_history))

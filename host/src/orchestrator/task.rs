@@ -297,8 +297,9 @@ impl Cx<'_> {
 
     /// Asks this task's children (and theirs) to stop.
     pub async fn cancel_children(&self) -> Result<(), StepError> {
+        let children = self.inner.store.children_of(&self.task.id).await?;
         let mut tx = self.inner.store.write().await?;
-        for child in self.inner.store.children_of(&self.task.id).await? {
+        for child in children {
             if !child.state.ended() {
                 tx.cancel_tasks_of(&child.resource_id).await?;
             }

@@ -122,3 +122,32 @@ pub async fn act(services: &Services, ctx: &Ctx, id: &str, action: Action) -> Se
         Action::Reboot => start_restart(services, &instance).await,
     }
 }
+
+/// A host sharing the store, as the management API shows it.
+#[derive(Debug, Clone)]
+pub struct HostSummary {
+    /// The host.
+    pub host: crate::store::HostRecord,
+    /// Whether it has heartbeated recently.
+    pub up: bool,
+    /// How many live instances are placed on it.
+    pub instances: usize,
+}
+
+/// `GET /mgmt/hosts`: the hosts sharing the store, whether each is heard from, and how many
+/// instances each holds.
+pub async fn hosts(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<HostSummary>> {
+    require_admin(ctx)?;
+    let down_after = services.orchestrator.host_down_after().as_millis() as i64;
+    let now = crate::store::now_ms();
+    let mut summaries = Vec::new();
+    for host in services.store.hosts().await? {
+        let instances = services.store.instances_on_host(&host.id).await?.len();
+        summaries.push(HostSummary {
+            up: now - host.heartbeat_at <= down_after,
+            instances,
+            host,
+        });
+    }
+    Ok(summaries)
+}

@@ -324,7 +324,7 @@ pub async fn change(
     let target = settings_to_json(&settings);
     // The values first, on their own: an instance busy with a task (applying the previous
     // change, say) gets these once its task ends (the orchestrator's
-    // `apply_queued_configuration` reads them after that task's own commit), so a change is
+    // `workflows::configure::apply_queued` reads them after that task's own commit), so a change is
     // never refused for being early.
     let mut tx = services.store.write().await?;
     tx.update_configuration(&group.id, &name, &description, &target)
@@ -338,7 +338,7 @@ pub async fn change(
         let mut tx = services.store.write().await?;
         match insert_apply_task(&mut tx, instance, &payload).await {
             Ok(()) => tx.commit().await?,
-            Err(ServiceError::Conflict(_)) => {
+            Err(ServiceError::Unprocessable(_)) => {
                 tracing::info!(instance = %instance.id, "the configuration change waits for the instance's task");
             }
             Err(other) => return Err(other),

@@ -447,7 +447,12 @@ pub async fn create(
             };
             let instance = match tx.insert_instance(&new, serial).await {
                 Ok(instance) => instance,
-                Err(crate::store::StoreError::Conflict(_)) => continue 'attempt,
+                Err(crate::store::StoreError::Conflict(_)) => {
+                    // Another create took the port meanwhile: look again at what is taken.
+                    drop(tx);
+                    taken = services.store.live_ports().await?;
+                    continue 'attempt;
+                }
                 Err(error) => return Err(error.into()),
             };
             let quota = vec![held("instances", 1), held("volumes", size)];

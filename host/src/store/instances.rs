@@ -610,3 +610,14 @@ impl Store {
         Ok(())
     }
 }
+
+impl Tx {
+    /// An instance by id, deleted or not, read in this transaction: a transaction that holds
+    /// the write lock must not wait for another connection of the pool, which may all be
+    /// waiting for that lock.
+    pub async fn instance_any(&mut self, id: &str) -> StoreResult<Instance> {
+        let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
+        on_tx!(self, t => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **t).await?)
+            .ok_or_else(|| StoreError::NotFound(format!("Instance {id}")))
+    }
+}

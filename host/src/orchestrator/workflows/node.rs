@@ -196,15 +196,7 @@ impl Workflow for Create {
     }
 
     async fn on_success(cx: &Cx<'_>, tx: &mut Tx, input: &CreateInput, _: &()) -> StoreResult<()> {
-        commit_all(tx, &input.quota).await?;
-        tx.update_instance(
-            cx.resource_id(),
-            Some("ACTIVE"),
-            None,
-            None,
-            Some("committed"),
-        )
-        .await
+        finish_build(cx, tx, &input.quota).await
     }
 
     async fn on_failure(
@@ -215,6 +207,23 @@ impl Workflow for Create {
     ) -> StoreResult<()> {
         fail_build(cx, tx, &input.quota, error).await
     }
+}
+
+/// A build that succeeded: the quota it held is committed, and the instance is ACTIVE.
+pub(super) async fn finish_build(
+    cx: &Cx<'_>,
+    tx: &mut Tx,
+    quota: &[Reservation],
+) -> StoreResult<()> {
+    commit_all(tx, quota).await?;
+    tx.update_instance(
+        cx.resource_id(),
+        Some("ACTIVE"),
+        None,
+        None,
+        Some("committed"),
+    )
+    .await
 }
 
 /// A build that failed: a fault, ERROR, and the quota it held given back.
@@ -283,7 +292,7 @@ impl Workflow for Delete {
     }
 
     async fn on_success(cx: &Cx<'_>, tx: &mut Tx, _: &(), _: &()) -> StoreResult<()> {
-        let instance = cx.inner.store.instance_any(cx.resource_id()).await?;
+        let instance = tx.instance_any(cx.resource_id()).await?;
         release_held(tx, &instance).await?;
         tx.mark_instance_deleted(&instance.id).await
     }

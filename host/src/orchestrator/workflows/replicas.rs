@@ -17,8 +17,8 @@ use crate::store::{Reservation, StoreResult, TaskState, Tx};
 use super::super::context::InstanceNode;
 use super::super::snapshots;
 use super::super::task::{Cx, Next, StepError, StepResult, Workflow};
-use super::common::{commit_all, driver, node, own_node, set_status};
-use super::node::{create_node, fail_build, install, start};
+use super::common::{driver, node, own_node, set_status};
+use super::node::{create_node, fail_build, finish_build, install, start};
 
 /// Grows a source's replica set: the parent of the new replicas' tasks.
 pub struct CreateReplicas;
@@ -310,15 +310,7 @@ impl Workflow for CreateReplica {
         input: &CreateReplicaInput,
         _: &(),
     ) -> StoreResult<()> {
-        commit_all(tx, &input.quota).await?;
-        tx.update_instance(
-            cx.resource_id(),
-            Some("ACTIVE"),
-            None,
-            None,
-            Some("committed"),
-        )
-        .await
+        finish_build(cx, tx, &input.quota).await
     }
 
     async fn on_failure(
