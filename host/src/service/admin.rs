@@ -144,7 +144,7 @@ pub async fn hosts(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<HostSumm
     for host in services.store.hosts().await? {
         let instances = services.store.instances_on_host(&host.id).await?.len();
         summaries.push(HostSummary {
-            up: now - host.heartbeat_at <= down_after,
+            up: host.id == services.orchestrator.host_id() || now - host.heartbeat_at <= down_after,
             instances,
             host,
         });

@@ -122,10 +122,12 @@ async fn hosts(services: &Services) -> ServiceResult<std::collections::HashMap<S
         .into_iter()
         .map(|h| {
             (
-                h.id,
+                h.id.clone(),
                 HostState {
                     name: h.name,
-                    up: now - h.heartbeat_at <= down_after,
+                    // This host is answering: its heartbeat may only be late (a busy store).
+                    up: h.id == services.orchestrator.host_id()
+                        || now - h.heartbeat_at <= down_after,
                     heartbeat_at: h.heartbeat_at,
                 },
             )
@@ -266,6 +268,19 @@ pub async fn create(
         Some(source_id) => Some(replication_source(services, ctx, source_id).await?),
         None => None,
     };
+    // A replica is placed on the host that takes the request, and a host cannot yet act on
+    // another host's nodes (a replica's attach, a promotion's freeze of its source).
+    if let Some(source) = &source
+        && source
+            .host_id
+            .as_deref()
+            .is_some_and(|h| h != services.orchestrator.host_id())
+    {
+        return Err(ServiceError::Unprocessable(format!(
+            "Instance {} runs on another host sharing this service; create its replicas through that host's API.",
+            source.id
+        )));
+    }
     let count = match (&source, request.replica_count) {
         (None, Some(_)) => {
             return Err(ServiceError::BadRequest(

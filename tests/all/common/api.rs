@@ -101,6 +101,12 @@ impl Client {
 
     /// Sends a request; `path` is relative to `/v1.0/{project}/` unless it starts with `/`.
     pub fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        self.try_send(method, path, body)
+            .expect("the server answers")
+    }
+
+    /// Sends a request to a server that may die while answering: None when no reply came.
+    pub fn try_send(&self, method: &str, path: &str, body: Option<&Value>) -> Option<Reply> {
         let mut request = self.http.request(method.parse().unwrap(), self.url(path));
         if let Some(token) = &self.token {
             request = request.header("X-Auth-Token", token);
@@ -111,7 +117,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
-        reply(request.send().expect("the server answers"))
+        request.send().ok().map(reply)
     }
 
     /// Sends raw bytes.

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod db;
+pub mod hosts;
 pub mod nodes;
 pub mod server;
 

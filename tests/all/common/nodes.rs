@@ -60,7 +60,8 @@ pub fn wait_gone(server: &Server, client: &Client, id: &str, timeout: Duration) 
     );
 }
 
-fn tail(text: &str, lines: usize) -> String {
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }

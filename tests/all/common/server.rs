@@ -10,7 +10,7 @@ pub fn drover_bin() -> &'static str {
     env!("CARGO_BIN_EXE_drover-e2e")
 }
 
-/// A block of node ports no other test server uses, held while its lock file exists. Test
+/// A block of node ports no other test server uses, held while its lock files exist. Test
 /// servers run in parallel (and nextest runs each test in its own process), so each claims a
 /// block; a block whose owner process died is taken over.
 pub struct PortBlock {
@@ -18,7 +18,7 @@ pub struct PortBlock {
     pub low: u16,
     /// Last port.
     pub high: u16,
-    lock: PathBuf,
+    locks: Vec<PathBuf>,
 }
 
 const PORT_BLOCK: u16 = 40;
@@ -26,56 +26,80 @@ const PORT_BASE: u16 = 20000;
 const PORT_BLOCKS: u16 = (32760 - PORT_BASE) / PORT_BLOCK;
 
 impl PortBlock {
-    /// Claims a free block.
+    /// Claims a free block (40 ports).
     pub fn claim() -> PortBlock {
+        Self::claim_run(1)
+    }
+
+    /// Claims `count` free blocks in a row: one range of `40 * count` ports, for a server that
+    /// runs more nodes than one block holds.
+    pub fn claim_run(count: u16) -> PortBlock {
+        assert!((1..=PORT_BLOCKS).contains(&count), "{count} port blocks");
         let dir = std::env::temp_dir().join("drover-test-ports");
         std::fs::create_dir_all(&dir).unwrap();
-        let me = std::process::id();
-        let start = (me as u16).wrapping_mul(7) % PORT_BLOCKS;
+        let start = (std::process::id() as u16).wrapping_mul(7) % PORT_BLOCKS;
         for offset in 0..PORT_BLOCKS {
-            let index = (start + offset) % PORT_BLOCKS;
-            let lock = dir.join(format!("block-{index}"));
-            // The lock appears with its owner already in it (a hard link of a complete file),
-            // so a concurrent claimer never reads an empty lock and takes it for a dead one.
-            let draft = dir.join(format!(
-                "draft-{index}-{me}-{:?}",
-                std::thread::current().id()
-            ));
-            std::fs::write(&draft, me.to_string()).unwrap();
-            let linked = std::fs::hard_link(&draft, &lock);
-            let _ = std::fs::remove_file(&draft);
-            let taken = match linked {
-                Ok(()) => false,
-                Err(_) => {
-                    let owner = std::fs::read_to_string(&lock)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    let alive =
-                        owner.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-                    if alive {
-                        true
-                    } else {
-                        let _ = std::fs::remove_file(&lock);
-                        continue;
-                    }
+            let first = (start + offset) % PORT_BLOCKS;
+            if first + count > PORT_BLOCKS {
+                continue;
+            }
+            let mut locks = Vec::new();
+            for index in first..first + count {
+                match lock_block(&dir, index) {
+                    Some(lock) => locks.push(lock),
+                    None => break,
                 }
-            };
-            if !taken {
-                let low = PORT_BASE + index * PORT_BLOCK;
+            }
+            if locks.len() == count as usize {
+                let low = PORT_BASE + first * PORT_BLOCK;
                 return PortBlock {
                     low,
-                    high: low + PORT_BLOCK - 1,
-                    lock,
+                    high: low + count * PORT_BLOCK - 1,
+                    locks,
                 };
             }
+            for lock in locks {
+                let _ = std::fs::remove_file(lock);
+            }
         }
-        panic!("no free block of test node ports");
+        panic!("no {count} free blocks of test node ports in a row");
     }
+}
+
+/// Takes the lock of block `index`: its path, or None when a live process holds it.
+fn lock_block(dir: &Path, index: u16) -> Option<PathBuf> {
+    let me = std::process::id();
+    let lock = dir.join(format!("block-{index}"));
+    // A dead owner's lock is removed once and the claim tried again.
+    for _ in 0..2 {
+        // The lock appears with its owner already in it (a hard link of a complete file), so
+        // a concurrent claimer never reads an empty lock and takes it for a dead one.
+        let draft = dir.join(format!(
+            "draft-{index}-{me}-{:?}",
+            std::thread::current().id()
+        ));
+        std::fs::write(&draft, me.to_string()).unwrap();
+        let linked = std::fs::hard_link(&draft, &lock);
+        let _ = std::fs::remove_file(&draft);
+        if linked.is_ok() {
+            return Some(lock);
+        }
+        let owner = std::fs::read_to_string(&lock)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok());
+        if owner.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+            return None;
+        }
+        let _ = std::fs::remove_file(&lock);
+    }
+    None
 }
 
 impl Drop for PortBlock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.lock);
+        for lock in &self.locks {
+            let _ = std::fs::remove_file(lock);
+        }
     }
 }
 
@@ -184,7 +208,7 @@ impl Server {
             command.env(key, value);
         }
         let child = command.spawn().expect("start drover");
-        let server = Server {
+        let mut server = Server {
             child,
             stopped: false,
             ports,
@@ -196,9 +220,15 @@ impl Server {
         server
     }
 
-    fn wait_ready(&self) {
+    fn wait_ready(&mut self) {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "drover ended ({status}) instead of becoming ready; its log:\n{}",
+                    self.log_text()
+                );
+            }
             if let Ok(response) = reqwest::blocking::get(format!("{}/healthcheck", self.base))
                 && response.status().is_success()
             {
@@ -222,6 +252,43 @@ impl Server {
         self.state.path()
     }
 
+    /// The `drover` process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits at most `timeout` for the process to end on its own: how it ended, or None if it
+    /// still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if started.elapsed() >= timeout {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the process as an operator would (SIGTERM, then SIGKILL after 10 s), leaving its
+    /// nodes running, and hands back the state directory and port block, to start it again
+    /// with [`Server::start_with_ports`].
+    pub fn stop(mut self) -> (tempfile::TempDir, std::sync::Arc<PortBlock>) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            // SAFETY: sending a signal to our own child process, which has not been reaped.
+            unsafe { libc_kill(self.child.id() as i32, 15) };
+        }
+        if self.wait_exit(Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        let state = std::mem::replace(&mut self.state, tempfile::tempdir().unwrap());
+        self.stopped = true;
+        (state, self.ports.clone())
+    }
+
     /// Kills the process at once (SIGKILL) and hands back the state directory and port block,
     /// to start it again with [`Server::start_with_ports`].
     pub fn kill(mut self) -> (tempfile::TempDir, std::sync::Arc<PortBlock>) {
@@ -238,8 +305,11 @@ impl Drop for Server {
         if self.stopped {
             return;
         }
-        // SAFETY: sending a signal to our own child process.
-        unsafe { libc_kill(self.child.id() as i32, 15) };
+        // An ended child's pid may be another process's by now.
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            // SAFETY: sending a signal to our own child process, which has not been reaped.
+            unsafe { libc_kill(self.child.id() as i32, 15) };
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline && !matches!(self.child.try_wait(), Ok(Some(_))) {
             std::thread::sleep(Duration::from_millis(20));
