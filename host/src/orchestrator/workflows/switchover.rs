@@ -280,8 +280,11 @@ impl Workflow for Eject {
                         best = Some((replica.id, position));
                     }
                 }
-                let (candidate, _) =
-                    best.ok_or_else(|| StepError::new("no replica answered; none can take over"))?;
+                // A replica that does not answer now may in a moment (a loaded host, a server
+                // still starting after the host restarted): try again within the patience.
+                let (candidate, _) = best.ok_or_else(|| {
+                    StepError::transient("no replica answered; none can take over")
+                })?;
                 Next::Step(EjectStage::PromoteSuccessor { candidate })
             }
             EjectStage::PromoteSuccessor { candidate } => {
