@@ -96,8 +96,8 @@ mod tests {
     fn paths_stay_inside_the_node_directory() {
         // Relative paths are kept, with `.` parts dropped.
         assert_eq!(
-            node_path("./data/redis.conf").unwrap().to_str(),
-            Some("data/redis.conf")
+            node_path("./data/server.conf").unwrap().to_str(),
+            Some("data/server.conf")
         );
         // Absolute paths and parent references are refused.
         assert!(node_path("/etc/passwd").is_err());
