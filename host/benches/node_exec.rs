@@ -7,15 +7,15 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use drover_host::backend::{NodeInfo, ProcessBackend};
-use drover_host::runtime::{NodeCommand, NodeOps};
+use drover_host::backend::{Backend as _, Node, NodeInfo, ProcessBackend};
+use drover_host::runtime::NodeCommand;
 
 /// A node on a backend with `ports` node ports (one Landlock rule each).
 fn node(
     tokio: &tokio::runtime::Runtime,
     state: &std::path::Path,
     ports: u16,
-) -> std::sync::Arc<drover_host::backend::ProcessNode> {
+) -> std::sync::Arc<dyn Node> {
     let mut config = drover_host::config::Config::load(None)
         .unwrap()
         .backend_config(state);

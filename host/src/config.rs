@@ -153,6 +153,11 @@ pub struct OrchestratorSection {
     /// the host id.
     #[serde(default)]
     pub host_name: Option<String>,
+    /// Where the other hosts sharing the store reach this one (its API's address; a task on
+    /// another host acts on this host's nodes through it); default: `http://` and the listen
+    /// address, with loopback for an unspecified one.
+    #[serde(default)]
+    pub link_url: Option<String>,
     /// Seconds a claimed task stays with its worker without a renewal.
     pub lease_s: u64,
     /// Milliseconds between looks for tasks added elsewhere.
@@ -331,11 +336,24 @@ impl Config {
             heartbeat: Duration::from_secs(o.heartbeat_s.max(1)),
             host_down_after: Duration::from_secs(o.host_down_after_s.max(1)),
             host_name,
+            link_url: o
+                .link_url
+                .as_deref()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_string(),
         }
     }
 
     /// Checks what the types cannot.
     pub fn check(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.orchestrator.link_url {
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://"))
+                    && !url.contains(char::is_whitespace),
+                "orchestrator.link_url {url:?} must be an http:// or https:// URL"
+            );
+        }
         if let Some(url) = &self.public_url {
             anyhow::ensure!(
                 (url.starts_with("http://") || url.starts_with("https://"))

@@ -70,12 +70,22 @@ pub async fn launch(
 
     let backend = ProcessBackend::new(config.backend_config(&state_dir))?;
     let host_id = host_id(&state_dir)?;
+    let mut settings = config.orchestrator_settings(&host_id);
+    if settings.link_url.is_empty() {
+        // The other hosts reach this one where it listens (on loopback when it listens on
+        // every address, as hosts on one machine do).
+        let mut address = listener.local_addr()?;
+        if address.ip().is_unspecified() {
+            address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        settings.link_url = format!("http://{address}");
+    }
     let orchestrator = Orchestrator::new(
         store.clone(),
         runtime.clone(),
         backend,
         host_id.clone(),
-        config.orchestrator_settings(&host_id),
+        settings,
     );
     orchestrator
         .register_host()

@@ -38,6 +38,18 @@ pub enum SecretError {
 /// The key secrets are sealed with.
 pub struct Keyring {
     cipher: XChaCha20Poly1305,
+    /// What hosts sharing the key show each other on the host link (derived from the key, so
+    /// it is never the key itself).
+    link_token: String,
+}
+
+/// The host-link token of a key: SHA-256 of a label and the key.
+fn link_token(key: &[u8]) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(b"drover host link v1\0");
+    hash.update(key);
+    BASE64.encode(hash.finalize())
 }
 
 impl Keyring {
@@ -71,6 +83,7 @@ impl Keyring {
         );
         Ok(Keyring {
             cipher: XChaCha20Poly1305::new(Key::from_slice(&bytes)),
+            link_token: link_token(&bytes),
         })
     }
 
@@ -81,6 +94,7 @@ impl Keyring {
         getrandom::fill(&mut key).expect("the operating system provides randomness");
         Keyring {
             cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
+            link_token: link_token(&key),
         }
     }
 
@@ -137,6 +151,24 @@ pub fn seal(plain: &str) -> String {
 /// Opens a value sealed with the process's key.
 pub fn open(text: &str) -> Result<String, SecretError> {
     keyring().open(text)
+}
+
+/// The token this host shows the hosts that share its key when it calls them over the host
+/// link.
+pub fn host_token() -> &'static str {
+    &keyring().link_token
+}
+
+/// Whether `presented` is the host-link token of this host's key, compared in constant time.
+pub fn is_host_token(presented: &str) -> bool {
+    let expected = host_token().as_bytes();
+    let presented = presented.as_bytes();
+    presented.len() == expected.len()
+        && presented
+            .iter()
+            .zip(expected)
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
 }
 
 /// A secret held in a serialised structure (a task's payload): sealed when serialised, opened
@@ -209,6 +241,17 @@ mod tests {
         ));
         // What an earlier Drover wrote in clear is read as it is.
         assert_eq!(key.open("plain").unwrap(), "plain");
+    }
+
+    #[test]
+    fn host_link_tokens_are_the_keys_and_not_the_key() {
+        let a = Keyring::ephemeral();
+        let b = Keyring::ephemeral();
+        assert_ne!(a.link_token, b.link_token);
+        assert_eq!(a.link_token.len(), 44);
+        assert!(is_host_token(host_token()));
+        assert!(!is_host_token(""));
+        assert!(!is_host_token(&b.link_token));
     }
 
     #[test]

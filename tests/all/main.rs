@@ -8,6 +8,7 @@ mod configurations;
 mod crashes;
 mod hardening;
 mod isolation;
+mod links;
 mod keystone;
 mod many;
 mod mariadb;

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use drover_host::backend::{NodeInfo, ProcessBackend, ProcessState};
+use drover_host::backend::{Installation, Node as _, NodeInfo, ProcessBackend, ProcessState};
 use drover_host::runtime::NodeOps;
 use drover_host::runtime::types::{Endpoint, Flavor, NodeContext, NodeRole, PrepareRequest, User};
 
@@ -86,8 +86,8 @@ async fn a_redis_node_runs_as_the_driver_renders_it() {
     let backend = backend(state.path());
     let runtime = runtime();
     let driver = load(&runtime, drover_artifacts::REDIS).await;
-    let port = backend.allocate_port(&HashSet::new()).unwrap();
-    let node = backend.node(&NodeInfo {
+    let port = drover_host::backend::Backend::allocate_port(&*backend, &HashSet::new()).unwrap();
+    let node = backend.process_node(&NodeInfo {
         id: "node-under-test".into(),
         directory: "n1".into(),
         port,
@@ -97,7 +97,7 @@ async fn a_redis_node_runs_as_the_driver_renders_it() {
 
     node.create().await.unwrap();
     let spec = driver.render_service(&ctx).await.unwrap();
-    node.install(&spec).await.unwrap();
+    node.install(&Installation::from_spec(&spec)).await.unwrap();
     driver.initialize(node.clone(), &ctx).await.unwrap();
     // Initialising twice is harmless (a step run again after a crash).
     driver.initialize(node.clone(), &ctx).await.unwrap();
@@ -181,7 +181,7 @@ async fn a_node_only_runs_programs_its_driver_declares() {
     require_binary("redis-server", "redis-server");
     let state = tempfile::tempdir().unwrap();
     let backend = backend(state.path());
-    let node = backend.node(&NodeInfo {
+    let node = backend.process_node(&NodeInfo {
         id: "n".into(),
         directory: "n2".into(),
         port: 21999,

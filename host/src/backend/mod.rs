@@ -14,6 +14,7 @@
 
 mod anchor;
 mod cgroups;
+mod contract;
 mod exec;
 mod identity;
 mod landlock;
@@ -32,8 +33,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::types::{Readiness, ServiceSpec, StopSignal};
 use crate::runtime::{CommandOutput, NodeCommand, NodeOps};
+
+pub use contract::{Backend, InstallFile, Installation, Isolation, Node, NodeInfo, NodeReport};
 
 pub use identity::Identity;
 pub use supervise::ProcessState;
@@ -44,6 +46,9 @@ use sandbox::{Sandbox, Spawn, View, ViewSpec};
 
 /// Where the backend looks for programs not listed in the configuration.
 const SEARCH_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Where the process backend's nodes listen: this host's loopback.
+const ADDRESS: &str = "127.0.0.1";
 
 /// The largest file a driver may read through `node.read-file`: configuration files and small
 /// state files, never data.
@@ -84,6 +89,8 @@ pub struct ProcessBackend {
     identities: Option<identity::Identities>,
     /// What this host process holds for each node it has touched.
     held: Mutex<HashMap<String, Arc<Held>>>,
+    /// Itself, for the node handles it gives out.
+    me: std::sync::Weak<ProcessBackend>,
 }
 
 /// What a host process holds for a node while it runs, shared by every handle on the node.
@@ -93,19 +100,6 @@ struct Held {
     recovered: tokio::sync::OnceCell<()>,
     /// Its view: its anchor thread (cgroups, namespace) and ruleset.
     view: tokio::sync::Mutex<Option<Arc<View>>>,
-}
-
-/// What the backend knows about a node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeInfo {
-    /// The node's id.
-    pub id: String,
-    /// The directory's name under the nodes directory (short: socket paths are limited).
-    pub directory: String,
-    /// Its port.
-    pub port: u16,
-    /// The memory it may use, MiB (its flavor's).
-    pub memory_mb: u32,
 }
 
 /// A readiness probe: a program (a declared binary name and its arguments) and its environment.
@@ -131,46 +125,6 @@ pub struct Service {
     /// Read-only system paths the server and its commands need, beyond the operator's.
     #[serde(default)]
     pub system_paths: Vec<String>,
-}
-
-impl Service {
-    /// The service a driver rendered.
-    pub fn from_spec(spec: &ServiceSpec) -> Service {
-        Service {
-            argv: spec.run.argv.clone(),
-            env: spec.run.env.clone(),
-            readiness: match &spec.readiness {
-                Readiness::TcpConnect => None,
-                Readiness::Exec(command) => Some((command.argv.clone(), command.env.clone())),
-            },
-            stop_signal: match spec.stop_signal {
-                StopSignal::Term => "TERM",
-                StopSignal::Interrupt => "INT",
-                StopSignal::Quit => "QUIT",
-            }
-            .into(),
-            stop_timeout_ms: spec.stop_timeout_ms,
-            start_timeout_ms: spec.start_timeout_ms,
-            system_paths: spec.system_paths.clone(),
-        }
-    }
-}
-
-/// How a node is isolated, for the instance view.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Isolation {
-    /// The node's own account, or `None` when it runs as the service's user.
-    pub user: Option<String>,
-    /// Whether it has a private mount namespace.
-    pub namespace: bool,
-    /// The Landlock ABI it is confined with; 0 for none.
-    pub landlock_abi: u32,
-    /// `cgroup` or `rlimit`: how memory and processes are limited.
-    pub limits: &'static str,
-    /// The memory limit, MiB (for `rlimit`, the address-space limit).
-    pub memory_mb: u64,
-    /// The process limit, when one applies.
-    pub max_processes: Option<u64>,
 }
 
 /// How much a host file must survive.
@@ -250,30 +204,22 @@ impl ProcessBackend {
                 "the kernel offers no Landlock: nodes are not confined to their directories"
             );
         }
-        Ok(Arc::new(ProcessBackend {
+        Ok(Arc::new_cyclic(|me| ProcessBackend {
             config,
             nodes_dir,
             supervision_dir,
             sandbox,
             identities,
             held: Mutex::new(HashMap::new()),
+            me: me.clone(),
         }))
     }
 
-    /// What this backend is called in placements.
-    pub fn kind(&self) -> &'static str {
-        "process"
-    }
-
-    /// The address its nodes listen on: processes of this host, on its loopback.
-    pub fn address(&self) -> &'static str {
-        "127.0.0.1"
-    }
-
-    /// A handle on a node.
-    pub fn node(self: &Arc<Self>, info: &NodeInfo) -> Arc<ProcessNode> {
+    /// A handle on a node of this backend, with what only this backend offers (its server's
+    /// process state).
+    pub fn process_node(&self, info: &NodeInfo) -> Arc<ProcessNode> {
         Arc::new(ProcessNode {
-            backend: self.clone(),
+            backend: self.me.upgrade().expect("a backend outlives its calls"),
             info: info.clone(),
             dir: self.nodes_dir.join(&info.directory),
             supervision: self.supervision_dir.join(&info.directory),
@@ -281,35 +227,23 @@ impl ProcessBackend {
         })
     }
 
-    /// The names of the node directories there are (for finding leftovers).
-    pub fn node_directories(&self) -> Vec<String> {
-        fs::read_dir(&self.nodes_dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// A free port from the range that is not in `taken` and can be bound right now.
     ///
     /// The search starts at a random place in the range: creates running at once would
     /// otherwise all choose the same lowest free port, and all but one would have to try again.
-    pub fn allocate_port(&self, taken: &HashSet<u16>) -> anyhow::Result<u16> {
+    fn free_port(&self, taken: &HashSet<u16>) -> Result<u16, String> {
         use rand::Rng as _;
         let (low, high) = self.config.port_range;
         let span = u32::from(high - low) + 1;
         let start = rand::rng().random_range(0..span);
         (0..span)
             .map(|i| low + ((start + i) % span) as u16)
-            .find(|port| !taken.contains(port) && TcpListener::bind(("127.0.0.1", *port)).is_ok())
-            .ok_or_else(|| anyhow::anyhow!("no free port left in the node port range {low}-{high}"))
+            .find(|port| !taken.contains(port) && TcpListener::bind((ADDRESS, *port)).is_ok())
+            .ok_or_else(|| format!("no free port left in the node port range {low}-{high}"))
     }
 
     /// The path of a program a driver names, if the operator allows it and it is installed.
-    pub fn resolve(&self, name: &str) -> Result<PathBuf, String> {
+    fn resolve(&self, name: &str) -> Result<PathBuf, String> {
         if name.is_empty() || name.contains('/') {
             return Err(format!("{name:?} is not a program name"));
         }
@@ -342,6 +276,40 @@ impl ProcessBackend {
             .entry(directory.to_string())
             .or_default()
             .clone()
+    }
+}
+
+#[async_trait]
+impl Backend for ProcessBackend {
+    fn kind(&self) -> &'static str {
+        "process"
+    }
+
+    /// Processes of this host, on its loopback.
+    fn address(&self) -> String {
+        ADDRESS.to_string()
+    }
+
+    fn nodes_dir(&self) -> PathBuf {
+        self.nodes_dir.clone()
+    }
+
+    fn allocate_port(&self, taken: &HashSet<u16>) -> Result<u16, String> {
+        self.free_port(taken)
+    }
+
+    fn cannot_run(&self, program: &str) -> Option<String> {
+        self.resolve(program).err()
+    }
+
+    fn node(&self, info: &NodeInfo) -> Arc<dyn Node> {
+        self.process_node(info)
+    }
+
+    async fn copy_between(&self, from: &NodeInfo, to: &NodeInfo, path: &str) -> Result<(), String> {
+        self.process_node(to)
+            .copy_from(&self.process_node(from), path)
+            .await
     }
 }
 
@@ -556,7 +524,7 @@ impl ProcessNode {
 
     /// Creates the node: its identity, its supervision directory and its directory (mode 0700,
     /// the node's own).
-    pub async fn create(&self) -> Result<(), String> {
+    async fn create_here(&self) -> Result<(), String> {
         private_dir(&self.supervision).map_err(|e| e.to_string())?;
         // The directory exists before its claim does: a claim naming a directory that does
         // not exist is one that may be taken over.
@@ -579,30 +547,30 @@ impl ProcessNode {
 
     /// Writes what a driver rendered: its directories and files in the node directory, and the
     /// service definition in the host's supervision directory.
-    pub async fn install(&self, spec: &ServiceSpec) -> Result<(), String> {
+    async fn install_here(&self, installation: &Installation) -> Result<(), String> {
         self.recovered().await;
         let dir = self.open_dir()?;
-        for directory in &spec.directories {
+        for directory in &installation.directories {
             dir.create_dir(&crate::runtime::node_path(directory)?)?;
         }
-        for file in &spec.files {
+        for file in &installation.files {
             dir.write(
                 &crate::runtime::node_path(&file.path)?,
                 file.contents.as_bytes(),
                 file.mode & 0o777,
             )?;
         }
-        let service = Service::from_spec(spec);
+        let service = installation.service.clone();
         let text = serde_json::to_vec_pretty(&service).map_err(|e| e.to_string())?;
         self.write_supervision(Durability::Machine, "service.json", &text)?;
-        let node = self.backend.node(&self.info);
+        let node = self.backend.process_node(&self.info);
         tokio::spawn(async move { node.prepare_for_processes(service).await });
         Ok(())
     }
 
     /// Copies another node's whole directory into `to` in this one (a snapshot a replica seeds
     /// from), owned by this node.
-    pub async fn copy_from(&self, other: &ProcessNode, to: &str) -> Result<(), String> {
+    async fn copy_from(&self, other: &ProcessNode, to: &str) -> Result<(), String> {
         self.recovered().await;
         let to = crate::runtime::node_path(to)?;
         self.open_dir()?
@@ -610,12 +578,12 @@ impl ProcessNode {
     }
 
     /// The bytes the node's files hold.
-    pub fn disk_usage(&self) -> u64 {
+    fn disk_usage(&self) -> u64 {
         self.open_dir().map(|d| d.disk_usage()).unwrap_or(0)
     }
 
     /// How the node is isolated.
-    pub fn isolation(&self) -> Isolation {
+    fn isolation(&self) -> Isolation {
         let sandbox = &self.backend.sandbox;
         let cgroup_limits = self.cgroup().and_then(|c| c.limits());
         let (memory_mb, max_processes) = match cgroup_limits {
@@ -634,7 +602,8 @@ impl ProcessNode {
                 "cgroup"
             } else {
                 sandbox.limits_kind()
-            },
+            }
+            .to_string(),
             memory_mb,
             max_processes,
         }
@@ -642,7 +611,7 @@ impl ProcessNode {
 
     /// Stops everything of the node and removes it: its directory, groups, identity and
     /// supervision directory.
-    pub async fn destroy(&self) -> Result<(), String> {
+    async fn destroy_here(&self) -> Result<(), String> {
         self.recovered().await;
         self.stop_server().await?;
         match fs::remove_dir_all(&self.dir) {
@@ -699,7 +668,7 @@ impl NodeOps for ProcessNode {
     }
 
     fn address(&self) -> (String, u16) {
-        ("127.0.0.1".into(), self.info.port)
+        (ADDRESS.into(), self.info.port)
     }
 
     fn directory(&self) -> PathBuf {
@@ -749,5 +718,34 @@ impl NodeOps for ProcessNode {
         self.recovered().await;
         self.stop_server().await?;
         self.start_server().await
+    }
+}
+
+#[async_trait]
+impl Node for ProcessNode {
+    async fn create(&self) -> Result<(), String> {
+        self.create_here().await
+    }
+
+    async fn install(&self, installation: &Installation) -> Result<(), String> {
+        self.install_here(installation).await
+    }
+
+    async fn destroy(&self) -> Result<(), String> {
+        self.destroy_here().await
+    }
+
+    async fn holds(&self) -> bool {
+        self.dir.exists()
+    }
+
+    async fn report(&self) -> Option<NodeReport> {
+        if !self.dir.exists() {
+            return None;
+        }
+        Some(NodeReport {
+            used_bytes: self.disk_usage(),
+            isolation: self.isolation(),
+        })
     }
 }

@@ -10,6 +10,7 @@ mod drivers;
 mod error;
 mod extract;
 mod instances;
+mod links;
 mod mgmt;
 pub mod serve;
 mod versions;
@@ -323,6 +324,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1.0/", get(versions::show))
         .route("/healthcheck", get(versions::healthcheck))
         .route("/openapi.json", get(versions::openapi))
+        // The host link (not Trove's): the hosts sharing a store act on each other's nodes.
+        .route(
+            &format!("{}/{{id}}", crate::service::links::NODES_PATH),
+            post(links::node_operation).layer(DefaultBodyLimit::max(MAX_BODY)),
+        )
         .nest("/v1.0/{project_id}", project)
         .fallback(not_found)
         .method_not_allowed_fallback(bad_method)

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::backend::{NodeInfo, ProcessNode};
+use crate::backend::{Installation, Node, NodeInfo};
 use crate::runtime::Driver;
 use crate::runtime::types::{
-    Endpoint, Flavor, NodeContext, NodeRole, ReplicaSource, Setting, Value,
+    Endpoint, Flavor, NodeContext, NodeRole, ReplicaSource, ServiceSpec, Setting, Value,
 };
 use crate::store::{DatastoreVersion, Instance};
 
@@ -64,7 +64,33 @@ fn address_of(inner: &Inner, instance: &Instance) -> String {
     instance
         .address
         .clone()
-        .unwrap_or_else(|| inner.backend.address().to_string())
+        .unwrap_or_else(|| inner.backend.address())
+}
+
+/// The node of `instance`: this host's backend's handle for a node placed here (or on no host
+/// yet), a handle over the host link for one another host holds.
+pub(crate) async fn node_of(
+    inner: &Inner,
+    instance: &Instance,
+    info: &NodeInfo,
+    flavor_id: Option<&str>,
+) -> Result<Arc<dyn Node>, String> {
+    match instance.host_id.as_deref() {
+        Some(host) if host != inner.host_id => {
+            let host = inner
+                .store
+                .host(host)
+                .await
+                .map_err(|e| format!("instance {}: {e}", instance.id))?;
+            Ok(Arc::new(super::remote::RemoteNode::new(
+                &host,
+                info,
+                address_of(inner, instance),
+                flavor_id,
+            )?))
+        }
+        _ => Ok(inner.backend.node(info)),
+    }
 }
 
 /// An instance with everything needed to act on its node.
@@ -75,8 +101,10 @@ pub struct InstanceNode {
     pub version: DatastoreVersion,
     /// The context drivers get.
     pub context: NodeContext,
-    /// The backend's handle on the node.
-    pub node: Arc<ProcessNode>,
+    /// What the backend knows of the node.
+    pub info: NodeInfo,
+    /// The handle on the node, wherever it is placed.
+    pub node: Arc<dyn Node>,
 }
 
 impl InstanceNode {
@@ -112,7 +140,7 @@ impl InstanceNode {
             port: instance.port as u16,
             memory_mb: flavor.ram_mb as u32,
         };
-        let node = inner.backend.node(&info);
+        let node = node_of(inner, &instance, &info, flavor_id).await?;
         let role = match &instance.replica_of_id {
             Some(source_id) => {
                 let source = inner
@@ -139,7 +167,7 @@ impl InstanceNode {
             datastore_version: version.name.clone(),
             node_id: instance.id.clone(),
             serial: instance.serial as u32,
-            directory: node.dir().display().to_string(),
+            directory: node.directory().display().to_string(),
             address: Endpoint {
                 host: address_of(inner, &instance),
                 port: instance.port as u16,
@@ -158,6 +186,7 @@ impl InstanceNode {
             instance,
             version,
             context,
+            info,
             node,
         })
     }
@@ -165,6 +194,11 @@ impl InstanceNode {
     /// The node as the runtime sees it.
     pub fn ops(&self) -> Arc<dyn crate::runtime::NodeOps> {
         self.node.clone()
+    }
+
+    /// Installs what the driver rendered for the node.
+    pub async fn install(&self, spec: &ServiceSpec) -> Result<(), String> {
+        self.node.install(&Installation::from_spec(spec)).await
     }
 }
 

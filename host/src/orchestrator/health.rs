@@ -1,6 +1,5 @@
 //! Keeping instance statuses true, and bringing nodes back after the host restarts.
 
-use crate::backend::ProcessState;
 use crate::runtime::types::HealthStatus;
 use crate::store::Instance;
 
@@ -12,10 +11,15 @@ const SETTLED: &[&str] = &["ACTIVE", "SHUTDOWN", "ERROR", "RESTART_REQUIRED"];
 
 /// This host's settled instances: no host checks, starts or adopts another host's nodes.
 async fn settled_instances(inner: &Inner) -> Vec<Instance> {
+    instances_here(inner, SETTLED).await
+}
+
+/// This host's built instances in one of `statuses`.
+async fn instances_here(inner: &Inner, statuses: &[&str]) -> Vec<Instance> {
     match inner.store.instances_on_host(&inner.host_id).await {
         Ok(instances) => instances
             .into_iter()
-            .filter(|i| i.quota_state == "committed" && SETTLED.contains(&i.status.as_str()))
+            .filter(|i| i.quota_state == "committed" && statuses.contains(&i.status.as_str()))
             .collect(),
         Err(error) => {
             tracing::warn!("health pass could not list instances: {error}");
@@ -38,13 +42,13 @@ pub async fn adopt_unplaced(inner: &Inner) {
         let Ok(target) = InstanceNode::for_instance(inner, instance.clone(), None).await else {
             continue;
         };
-        if !target.node.dir().exists() {
+        if !target.node.holds().await {
             continue;
         }
         let placement = crate::store::Placement {
             host_id: inner.host_id.clone(),
             backend: inner.backend.kind().to_string(),
-            address: inner.backend.address().to_string(),
+            address: inner.backend.address(),
         };
         match inner.store.place_instance(&instance.id, &placement).await {
             Ok(()) => {
@@ -58,9 +62,13 @@ pub async fn adopt_unplaced(inner: &Inner) {
 }
 
 /// At start: nodes that should run but do not (the host was down, or the machine rebooted) are
-/// started again; running ones are adopted as they are.
+/// started again, all at once; running ones are adopted as they are. While its server starts,
+/// an instance shows REBOOT, not the ACTIVE it had before the host went down.
 pub async fn restart_dead_nodes(inner: &Inner) {
-    for instance in settled_instances(inner).await {
+    let mut starts = Vec::new();
+    // REBOOT with no task: this host went down while it started the node at its last start.
+    let statuses = [SETTLED, &["REBOOT"]].concat();
+    for mut instance in instances_here(inner, &statuses).await {
         if inner
             .store
             .active_task(&instance.id)
@@ -75,28 +83,58 @@ pub async fn restart_dead_nodes(inner: &Inner) {
             continue;
         };
         if let Some(by) = &instance.ejected_by {
-            tracing::info!(instance = %instance.id, ejected_by = %by, "an ejected source stays stopped");
+            // Ejected while this host was down, its server may have outlived the host: it is
+            // fenced now, before its old clients find it writable.
+            if target.node.is_running().await {
+                tracing::warn!(instance = %instance.id, ejected_by = %by, "stopping an ejected source");
+                if let Err(error) = target.node.stop().await {
+                    tracing::warn!(instance = %instance.id, "could not stop an ejected source: {error}");
+                }
+            } else {
+                tracing::info!(instance = %instance.id, ejected_by = %by, "an ejected source stays stopped");
+            }
             continue;
         }
-        match target.node.state() {
-            ProcessState::Running { pid } => {
-                tracing::info!(instance = %instance.id, pid, "adopted a running node")
-            }
-            ProcessState::Stopped => {
-                tracing::info!(instance = %instance.id, "starting a node that should run");
-                if let Err(error) = crate::runtime::NodeOps::start(&*target.node).await {
-                    tracing::warn!(instance = %instance.id, "could not start the node: {error}");
-                    let _ = inner
-                        .store
-                        .set_instance_fault(
-                            &instance.id,
-                            "The datastore server did not start.",
-                            &error,
-                        )
-                        .await;
-                }
-            }
+        if instance.status == "REBOOT" {
+            let _ = inner
+                .store
+                .set_idle_instance_status(&instance.id, "REBOOT", "ACTIVE")
+                .await;
+            instance.status = "ACTIVE".into();
         }
+        if target.node.is_running().await {
+            tracing::info!(instance = %instance.id, "adopted a running node");
+            continue;
+        }
+        starts.push(start_again(inner, instance, target));
+    }
+    futures::future::join_all(starts).await;
+}
+
+/// Starts a node that should run, showing REBOOT meanwhile.
+async fn start_again(inner: &Inner, instance: Instance, target: InstanceNode) {
+    tracing::info!(instance = %instance.id, "starting a node that should run");
+    let shown = matches!(
+        inner
+            .store
+            .set_idle_instance_status(&instance.id, &instance.status, "REBOOT")
+            .await,
+        Ok(true)
+    );
+    let result = target.node.start().await;
+    if let Err(error) = &result {
+        tracing::warn!(instance = %instance.id, "could not start the node: {error}");
+        let _ = inner
+            .store
+            .set_instance_fault(&instance.id, "The datastore server did not start.", error)
+            .await;
+    }
+    if shown {
+        // Back to what it was; a server that did not start is the health pass's to show.
+        let _ = inner
+            .store
+            .set_idle_instance_status(&instance.id, "REBOOT", &instance.status)
+            .await;
     }
 }
 
@@ -162,7 +200,7 @@ async fn observe(
     instance: &Instance,
     target: &InstanceNode,
 ) -> (Option<&'static str>, Option<&'static str>) {
-    if target.node.state() == ProcessState::Stopped {
+    if !target.node.is_running().await {
         return (Some("SHUTDOWN"), Some("SHUTDOWN"));
     }
     let Ok(driver) = active_driver(inner, &target.version) else {

@@ -14,6 +14,7 @@
 mod context;
 mod engine;
 mod health;
+mod remote;
 mod snapshots;
 pub mod task;
 #[cfg(test)]
@@ -26,14 +27,16 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::backend::ProcessBackend;
+use crate::backend::Backend;
 use crate::runtime::{Driver, Runtime};
 use crate::store::{Store, now_ms};
 
+pub use crate::backend::NodeReport;
 pub use context::{
     InstanceNode, resolve_active, settings_from_json, settings_to_json, value_from_json,
     value_to_json,
 };
+pub use remote::{LinkError, NODES_PATH, NodeReply, NodeRequest, TOKEN_HEADER};
 pub use task::{Admission, Registry, StepError, Workflow};
 
 /// How the orchestrator paces itself.
@@ -55,6 +58,8 @@ pub struct OrchestratorSettings {
     pub host_down_after: Duration,
     /// This host's name, for people (faults, views).
     pub host_name: String,
+    /// Where the other hosts reach this one (no trailing `/`).
+    pub link_url: String,
 }
 
 impl Default for OrchestratorSettings {
@@ -68,16 +73,9 @@ impl Default for OrchestratorSettings {
             heartbeat: Duration::from_secs(2),
             host_down_after: Duration::from_secs(10),
             host_name: "drover".into(),
+            link_url: String::new(),
         }
     }
-}
-
-/// What the host sees of an instance's node.
-pub struct NodeReport {
-    /// The bytes its files hold.
-    pub used_bytes: u64,
-    /// How it is isolated.
-    pub isolation: crate::backend::Isolation,
 }
 
 /// The orchestrator. Cheap to clone.
@@ -89,7 +87,7 @@ pub struct Orchestrator {
 pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) runtime: Runtime,
-    pub(crate) backend: Arc<ProcessBackend>,
+    pub(crate) backend: Arc<dyn Backend>,
     /// This host's identity in task leases.
     pub(crate) owner: String,
     /// This host's id in the store (where its nodes are placed).
@@ -109,7 +107,7 @@ impl Orchestrator {
     pub fn new(
         store: Store,
         runtime: Runtime,
-        backend: Arc<ProcessBackend>,
+        backend: Arc<dyn Backend>,
         owner: String,
         settings: OrchestratorSettings,
     ) -> Self {
@@ -120,7 +118,7 @@ impl Orchestrator {
     pub fn with_workflows(
         store: Store,
         runtime: Runtime,
-        backend: Arc<ProcessBackend>,
+        backend: Arc<dyn Backend>,
         owner: String,
         settings: OrchestratorSettings,
         registry: Registry,
@@ -146,7 +144,7 @@ impl Orchestrator {
         crate::store::Placement {
             host_id: self.inner.host_id.clone(),
             backend: self.inner.backend.kind().to_string(),
-            address: self.inner.backend.address().to_string(),
+            address: self.inner.backend.address(),
         }
     }
 
@@ -168,15 +166,7 @@ impl Orchestrator {
     /// Records in the store that this host runs (before it serves, so that views can name it).
     pub async fn register_host(&self) -> Result<(), crate::store::StoreError> {
         let inner = &self.inner;
-        inner
-            .store
-            .heartbeat(
-                &inner.host_id,
-                &inner.settings.host_name,
-                inner.backend.kind(),
-                true,
-            )
-            .await
+        inner.store.heartbeat(&inner.announcement(), true).await
     }
 
     /// Starts the workers, the heartbeat and the health pass; they stop when `shutdown` is
@@ -188,7 +178,7 @@ impl Orchestrator {
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(inner.settings.heartbeat) => {
-                        if let Err(error) = inner.store.heartbeat(&inner.host_id, &inner.settings.host_name, inner.backend.kind(), false).await {
+                        if let Err(error) = inner.store.heartbeat(&inner.announcement(), false).await {
                             tracing::warn!("heartbeat failed: {error}");
                         }
                     }
@@ -226,23 +216,32 @@ impl Orchestrator {
         self.inner.wake.notify_one();
     }
 
-    /// The backend nodes run on.
-    pub fn backend(&self) -> &Arc<ProcessBackend> {
-        &self.inner.backend
+    /// A free port for a new node, not among `taken` (the ports the store has given out).
+    pub fn allocate_port(&self, taken: &HashSet<u16>) -> Result<u16, String> {
+        self.inner.backend.allocate_port(taken)
     }
 
-    /// What the host sees of an instance's node, if it has one here.
+    /// Why this host's nodes cannot run a program a driver names, if they cannot.
+    pub fn cannot_run(&self, program: &str) -> Option<String> {
+        self.inner.backend.cannot_run(program)
+    }
+
+    /// What the host that holds an instance's node sees of it, if the node exists.
     pub async fn node_report(&self, instance: &crate::store::Instance) -> Option<NodeReport> {
         let target = context::InstanceNode::for_instance(&self.inner, instance.clone(), None)
             .await
             .ok()?;
-        if !target.node.dir().exists() {
-            return None;
-        }
-        Some(NodeReport {
-            used_bytes: target.node.disk_usage(),
-            isolation: target.node.isolation(),
-        })
+        target.node.report().await
+    }
+
+    /// Runs a node operation another host sent over the host link (the caller's token is
+    /// checked by then).
+    pub async fn serve_node(
+        &self,
+        instance_id: &str,
+        request: NodeRequest,
+    ) -> Result<NodeReply, LinkError> {
+        remote::serve(&self.inner, instance_id, request).await
     }
 
     /// A driver version by digest, loading it from the store if this process has not yet.
@@ -251,21 +250,25 @@ impl Orchestrator {
     }
 
     /// The node context and handle of an instance, for service calls that act on a running
-    /// node directly (accounts, configuration reads).
+    /// node directly (accounts, configuration reads); a node on another host is reached
+    /// through that host.
     pub async fn instance_node(&self, instance_id: &str) -> Result<context::InstanceNode, String> {
-        let target = context::InstanceNode::load(&self.inner, instance_id).await?;
-        if let Some(host) = target.instance.host_id.as_deref()
-            && host != self.inner.host_id
-        {
-            return Err(format!(
-                "Instance {instance_id} runs on another host sharing this service; send this request to that host's API."
-            ));
-        }
-        Ok(target)
+        context::InstanceNode::load(&self.inner, instance_id).await
     }
 }
 
 impl Inner {
+    /// What this host says of itself in its heartbeats.
+    fn announcement(&self) -> crate::store::HostAnnouncement {
+        crate::store::HostAnnouncement {
+            id: self.host_id.clone(),
+            name: self.settings.host_name.clone(),
+            backend: self.backend.kind().to_string(),
+            url: self.settings.link_url.clone(),
+            nodes_dir: self.backend.nodes_dir().display().to_string(),
+        }
+    }
+
     /// Claims every claimable task not already running here and runs each in its own task.
     async fn dispatch(self: &Arc<Self>) {
         let now = now_ms();

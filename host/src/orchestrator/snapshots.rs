@@ -9,11 +9,12 @@
 
 use std::sync::Arc;
 
-use crate::backend::{NodeInfo, ProcessNode};
+use crate::backend::{Node, NodeInfo};
 use crate::runtime::Driver;
 use crate::runtime::types::ReplicaSource;
 
 use super::Inner;
+use super::context::InstanceNode;
 use super::task::StepError;
 
 /// Where a replica's private copy of its batch's snapshot is, in its node directory.
@@ -22,36 +23,42 @@ pub const COPY: &str = ".drover-snapshot";
 /// The memory commands on a snapshot may use, MiB: they copy, they do not serve.
 const MEMORY_MB: u32 = 512;
 
-/// The directory of a batch's snapshot, as a node.
-pub fn node(inner: &Inner, batch: &str) -> Arc<ProcessNode> {
+/// A batch's snapshot, as a node of this host's backend (no server runs on it).
+fn info(batch: &str) -> NodeInfo {
     let name = format!("snapshot-{batch}");
-    inner.backend.node(&NodeInfo {
+    NodeInfo {
         id: name.clone(),
         directory: name,
         port: 0,
         memory_mb: MEMORY_MB,
-    })
+    }
 }
 
-/// Gives `replica` its private copy of the batch's snapshot, unless it has it.
-pub async fn lend(inner: &Inner, batch: &str, replica: &ProcessNode) -> Result<(), StepError> {
-    use crate::runtime::NodeOps as _;
+/// The directory of a batch's snapshot, as a node.
+pub fn node(inner: &Inner, batch: &str) -> Arc<dyn Node> {
+    inner.backend.node(&info(batch))
+}
+
+/// Gives `replica` its private copy of the batch's snapshot, unless it has it. The replica is
+/// on the snapshot's host (replicas seed from a snapshot only beside their source).
+pub async fn lend(inner: &Inner, batch: &str, replica: &InstanceNode) -> Result<(), StepError> {
     if replica
+        .node
         .exists(std::path::Path::new(COPY))
         .await
         .map_err(StepError::new)?
     {
         return Ok(());
     }
-    replica
-        .copy_from(&node(inner, batch), COPY)
+    inner
+        .backend
+        .copy_between(&info(batch), &replica.info, COPY)
         .await
         .map_err(StepError::new)
 }
 
 /// Removes a replica's copy once it is attached.
-pub async fn give_back(replica: &ProcessNode) -> Result<(), StepError> {
-    use crate::runtime::NodeOps as _;
+pub async fn give_back(replica: &dyn Node) -> Result<(), StepError> {
     replica
         .remove(std::path::Path::new(COPY))
         .await

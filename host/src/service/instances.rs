@@ -230,13 +230,7 @@ fn check_binaries(services: &Services, driver: &Driver) -> ServiceResult<()> {
         .manifest()
         .binaries
         .iter()
-        .filter(|binary| {
-            services
-                .orchestrator
-                .backend()
-                .resolve(&binary.name)
-                .is_err()
-        })
+        .filter(|binary| services.orchestrator.cannot_run(&binary.name).is_some())
         .map(|binary| format!("{} (package {})", binary.name, binary.package))
         .collect();
     if missing.is_empty() {
@@ -268,19 +262,6 @@ pub async fn create(
         Some(source_id) => Some(replication_source(services, ctx, source_id).await?),
         None => None,
     };
-    // A replica is placed on the host that takes the request, and a host cannot yet act on
-    // another host's nodes (a replica's attach, a promotion's freeze of its source).
-    if let Some(source) = &source
-        && source
-            .host_id
-            .as_deref()
-            .is_some_and(|h| h != services.orchestrator.host_id())
-    {
-        return Err(ServiceError::Unprocessable(format!(
-            "Instance {} runs on another host sharing this service; create its replicas through that host's API.",
-            source.id
-        )));
-    }
     let count = match (&source, request.replica_count) {
         (None, Some(_)) => {
             return Err(ServiceError::BadRequest(
@@ -381,8 +362,9 @@ pub async fn create(
         .collect();
     let id = ids[0].clone();
     // The replicas of one request are seeded from one snapshot where the driver can take one.
-    // The replicas are placed on this host; a snapshot is copied from one node directory to
-    // another, so only replicas on their source's host seed from one.
+    // The replicas are placed on the host that takes the request; a snapshot is copied from one
+    // node directory to another on one host, so only replicas on their source's host seed from
+    // one (the others initialize from their source over the network, as a single replica does).
     let beside_source = source
         .as_ref()
         .is_some_and(|s| s.host_id.as_deref() == Some(services.orchestrator.host_id()));
@@ -436,9 +418,8 @@ pub async fn create(
         for (index, id) in ids.iter().enumerate() {
             let port = services
                 .orchestrator
-                .backend()
                 .allocate_port(&taken)
-                .map_err(|e| ServiceError::Unprocessable(e.to_string()))?;
+                .map_err(ServiceError::Unprocessable)?;
             taken.insert(port);
             ports.push(port);
             let serial = tx.next_serial().await?;

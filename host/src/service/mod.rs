@@ -10,6 +10,7 @@ pub mod datastores;
 pub mod drivers;
 pub mod flavors;
 pub mod instances;
+pub mod links;
 pub mod quotas;
 
 use std::sync::Arc;

@@ -27,7 +27,7 @@ pub use configurations::Configuration;
 pub use datastores::{Datastore, DatastoreVersion, NewDatastoreVersion, Visibility};
 pub use drivers::{DriverRecord, StoredDriver};
 pub use flavors::Flavor;
-pub use hosts::HostRecord;
+pub use hosts::{HostAnnouncement, HostRecord};
 pub use instances::{Instance, InstanceFilter, NewInstance, Placement};
 pub use quotas::{Reservation, Usage};
 pub use tasks::{Advance, NewTask, Task, TaskHost, TaskState, Wait};

@@ -7,25 +7,30 @@ use crate::store::{Reservation, Tx};
 use super::super::context::InstanceNode;
 use super::super::task::{Cx, StepError};
 
-/// The node of instance `id` (with another flavor, for a resize in progress).
+/// The node of instance `id` (with another flavor, for a resize in progress), on this host or
+/// reached through the host that holds it.
 pub async fn node(cx: &Cx<'_>, id: &str, flavor: Option<&str>) -> Result<InstanceNode, StepError> {
     let instance = cx.inner.store.instance_any(id).await?;
-    if let Some(host) = instance.host_id.as_deref()
-        && host != cx.inner.host_id
-    {
-        return Err(StepError::explained(
-            format!(
-                "Instance {id} runs on another host, whose nodes this host cannot act on; this operation needs every instance it touches on one host."
-            ),
-            format!(
-                "instance {id} is placed on host {host}, this task runs on {}",
-                cx.inner.host_id
-            ),
-        ));
-    }
     InstanceNode::for_instance(cx.inner, instance, flavor)
         .await
         .map_err(StepError::transient)
+}
+
+/// Whether the host that holds `instance`'s node is another one that has stopped
+/// heartbeating.
+pub async fn host_is_silent(cx: &Cx<'_>, instance: &crate::store::Instance) -> bool {
+    let Some(host) = instance.host_id.as_deref() else {
+        return false;
+    };
+    if host == cx.inner.host_id {
+        return false;
+    }
+    let down_after = cx.inner.settings.host_down_after.as_millis() as i64;
+    cx.inner
+        .store
+        .host(host)
+        .await
+        .is_ok_and(|h| crate::store::now_ms() - h.heartbeat_at > down_after)
 }
 
 /// The node of the task's own instance.

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::NodeOps as _;
 use crate::runtime::types::ApplyRequest;
 use crate::store::{StoreResult, Task, Tx};
 
@@ -78,7 +77,7 @@ impl Workflow for Apply {
         node.context.settings = settings_from_json(&input.target);
         let driver = driver(cx, &input.driver).await?;
         let spec = driver.render_service(&node.context).await?;
-        node.node.install(&spec).await.map_err(StepError::new)?;
+        node.install(&spec).await.map_err(StepError::new)?;
         // A stopped or failed server can always be repaired: its files change now, and it
         // starts with them.
         if !node.node.is_running().await {
@@ -99,7 +98,7 @@ impl Workflow for Apply {
             Err(error) => {
                 node.context.settings = previous;
                 let spec = driver.render_service(&node.context).await?;
-                node.node.install(&spec).await.map_err(StepError::new)?;
+                node.install(&spec).await.map_err(StepError::new)?;
                 let error = StepError::from(error);
                 Err(StepError {
                     message: format!(

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::NodeOps as _;
 use crate::runtime::types::{Database, PrepareRequest, User};
 use crate::secrets::Secret;
 use crate::store::{Instance, Reservation, StoreResult, Tx};
@@ -91,7 +90,7 @@ pub(super) async fn install(
         .await?
         .render_service(&target.context)
         .await?;
-    target.node.install(&spec).await.map_err(StepError::new)
+    target.install(&spec).await.map_err(StepError::new)
 }
 
 /// Starts the server and waits until it is ready.

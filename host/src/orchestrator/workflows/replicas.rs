@@ -9,7 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::NodeOps as _;
 use crate::runtime::types::{NodeRole, ReplicaSource};
 use crate::secrets::Secret;
 use crate::store::{Reservation, StoreResult, TaskState, Tx};
@@ -231,7 +230,7 @@ async fn replica_node(cx: &Cx<'_>, batch: Option<&str>) -> Result<InstanceNode, 
         source.snapshot = Some(
             target
                 .node
-                .dir()
+                .directory()
                 .join(snapshots::COPY)
                 .display()
                 .to_string(),
@@ -270,7 +269,7 @@ impl Workflow for CreateReplica {
             }
             CreateReplicaStage::Initialize => {
                 if let Some(batch) = batch {
-                    snapshots::lend(cx.inner, batch, &target.node).await?;
+                    snapshots::lend(cx.inner, batch, &target).await?;
                 }
                 driver(cx, &input.driver)
                     .await?
@@ -290,14 +289,14 @@ impl Workflow for CreateReplica {
                     .ok_or_else(|| StepError::new("the replica has no source"))?;
                 let source = node(cx, &source_id, None).await?;
                 if let Some(batch) = batch {
-                    snapshots::lend(cx.inner, batch, &target.node).await?;
+                    snapshots::lend(cx.inner, batch, &target).await?;
                 }
                 driver(cx, &input.driver)
                     .await?
                     .attach_replica(target.ops(), &target.context, Some(source.ops()))
                     .await?;
                 if batch.is_some() {
-                    snapshots::give_back(&target.node).await?;
+                    snapshots::give_back(&*target.node).await?;
                 }
                 Next::Done(())
             }

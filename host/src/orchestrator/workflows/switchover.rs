@@ -5,13 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::NodeOps as _;
 use crate::runtime::types::NodeRole;
 use crate::secrets::Secret;
 use crate::store::{StoreResult, Tx};
 
-use super::super::task::{Cx, Next, StepError, StepResult, Workflow};
-use super::common::{driver, node, own_node};
+use super::super::task::{Cx, Next, Runs, StepError, StepResult, Workflow};
+use super::common::{driver, host_is_silent, node, own_node};
 use super::node::install;
 
 /// A replica becomes writable and the source of its set; returns what its followers need.
@@ -228,6 +227,9 @@ pub struct Ejected {
 impl Workflow for Eject {
     const KIND: &'static str = "eject_source";
     const VERSION: u32 = 1;
+    /// On any host: an eject is how a set gets a source again when its source's whole host is
+    /// gone, so it cannot wait for that host.
+    const RUNS: Runs = Runs::Anywhere;
     const STEPS: &'static [&'static str] = &[
         "fence_source",
         "choose_successor",
@@ -254,12 +256,15 @@ impl Workflow for Eject {
         let old_source = cx.resource_id().to_string();
         Ok(match stage {
             EjectStage::FenceSource => {
-                own_node(cx)
-                    .await?
-                    .node
-                    .stop()
-                    .await
-                    .map_err(StepError::new)?;
+                let source = own_node(cx).await?;
+                if let Err(error) = source.node.stop().await {
+                    // A silent host cannot stop its node now; it stops it when it returns (an
+                    // ejected source never runs again), before it serves anything.
+                    if !host_is_silent(cx, &source.instance).await {
+                        return Err(StepError::new(error));
+                    }
+                    tracing::warn!(instance = %old_source, "the source's host is silent: it is fenced when the host returns ({error})");
+                }
                 Next::Step(EjectStage::ChooseSuccessor)
             }
             EjectStage::ChooseSuccessor => {
