@@ -52,6 +52,16 @@ fn one_server(host: &Server, port: u16) {
     assert_eq!(servers.len(), 1, "{}: servers {servers:?}", dir.display());
 }
 
+/// How many volume resizes of instance `id` are done, as `client`'s host shows its tasks.
+fn resizes_done(client: &Client, id: &str) -> i64 {
+    client.get(&format!("instances/{id}/tasks")).expect(200)["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "resize_volume" && t["state"] == "done")
+        .count() as i64
+}
+
 fn id(instance: &Value) -> String {
     instance["id"].as_str().unwrap().to_string()
 }
@@ -273,18 +283,36 @@ fn two_hosts_on_one_store_serve_replicate_fail_over_and_outlive_each_other() {
     // 5. Host A dies, crashing in the middle of a volume resize it accepted, and its nodes
     // with it (the whole machine). Host B shows A's instances as they are, starts none of
     // them, and finishes the resize, which needs no node.
-    let reply = on_a.try_send(
-        "POST",
-        &format!("instances/{cache_a}/action"),
-        Some(&json!({"resize": {"volume": {"size": 2}}})),
-    );
-    if let Some(reply) = reply {
-        assert_eq!(reply.status, 202, "{}", reply.body);
-    }
+    // A runs a task it accepted at once, but host B's poll may claim it first (it runs
+    // anywhere): then B finishes it, and A is asked for another.
     let mut a = a;
-    let ended = a.wait_exit(Duration::from_secs(60));
+    let mut size = 1;
+    let ended = loop {
+        size += 1;
+        assert!(size <= 4, "host A never ran a volume resize itself");
+        let reply = on_a.try_send(
+            "POST",
+            &format!("instances/{cache_a}/action"),
+            Some(&json!({"resize": {"volume": {"size": size}}})),
+        );
+        if let Some(reply) = reply {
+            assert_eq!(reply.status, 202, "{}", reply.body);
+        }
+        let mut ended = None;
+        wait_until(
+            BUILD,
+            || {
+                ended = a.wait_exit(Duration::ZERO);
+                ended.is_some() || resizes_done(&on_b, &cache_a) == size - 1
+            },
+            "host A crashes in the resize, or host B did it",
+        );
+        if let Some(ended) = ended {
+            break ended;
+        }
+    };
     assert_eq!(
-        ended.and_then(|s| s.code()),
+        ended.code(),
         Some(86),
         "host A did not crash after the resize's step; its log:\n{}",
         a.log_text()
@@ -306,16 +334,10 @@ fn two_hosts_on_one_store_serve_replicate_fail_over_and_outlive_each_other() {
     );
     wait_until(
         Duration::from_secs(60),
-        || {
-            on_b.get(&format!("instances/{cache_a}/tasks")).expect(200)["tasks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|t| t["kind"] == "resize_volume" && t["state"] == "done")
-        },
+        || resizes_done(&on_b, &cache_a) == size - 1,
         "host B finished host A's volume resize",
     );
-    assert_eq!(show(&on_b, &cache_a)["volume"]["size"], 2);
+    assert_eq!(show(&on_b, &cache_a)["volume"]["size"], size);
     stays(
         HEALTH_PASSES,
         "host B shows host A's instances truthfully and starts none",
@@ -399,7 +421,11 @@ fn two_hosts_on_one_store_serve_replicate_fail_over_and_outlive_each_other() {
     );
     for client in [&on_a, &on_b] {
         let shown = show(client, &cache_a);
-        assert_eq!(shown["volume"]["size"], 2, "{} shows {shown}", client.root);
+        assert_eq!(
+            shown["volume"]["size"], size,
+            "{} shows {shown}",
+            client.root
+        );
         assert!(shown["fault"].is_null(), "{} shows {shown}", client.root);
     }
     stays(HEALTH_PASSES, "every instance ACTIVE in both views", || {
