@@ -7,6 +7,7 @@ mod common;
 mod configurations;
 mod crashes;
 mod hardening;
+mod hosts;
 mod isolation;
 mod links;
 mod keystone;

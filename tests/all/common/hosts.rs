@@ -82,3 +82,62 @@ pub fn stays(window: Duration, what: &str, mut holds: impl FnMut() -> Result<(),
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// The status of every instance `client`'s host lists, by id.
+pub fn statuses(client: &Client) -> std::collections::BTreeMap<String, String> {
+    client.get("instances").expect(200)["instances"]
+        .as_array()
+        .expect("a list of instances")
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap_or_default().to_string(),
+                i["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Whether `client`'s host lists exactly the instances `ids`, every one ACTIVE: why not, if not.
+pub fn all_active(client: &Client, ids: &[&str]) -> Result<(), String> {
+    let shown = statuses(client);
+    let listed: Vec<&str> = shown.keys().map(String::as_str).collect();
+    let mut want = ids.to_vec();
+    want.sort();
+    if listed != want || shown.values().any(|s| s != "ACTIVE") {
+        return Err(format!("{} lists {shown:?}", client.root));
+    }
+    Ok(())
+}
+
+/// The node directories of a host's state directory.
+pub fn node_dirs(state: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(state.join("nodes"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// Kills (SIGKILL) every process of the nodes of a dead host's state directory, as if the
+/// whole machine had died: its nodes' users' processes, or for a directory not yet handed to
+/// its node (still root's), the processes working in it.
+pub fn kill_nodes_of(state: &std::path::Path) {
+    use crate::common::nodes::{node_uid, processes_of_uid, processes_under};
+    for dir in node_dirs(state) {
+        let uid = node_uid(&dir);
+        let pids = if uid == 0 {
+            processes_under(&dir)
+        } else {
+            processes_of_uid(uid)
+        };
+        for pid in pids {
+            std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap();
+        }
+    }
+}

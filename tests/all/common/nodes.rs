@@ -114,7 +114,7 @@ fn parent(pid: u32) -> Option<u32> {
 /// The server processes of a node. A node with a user of its own: its user's processes whose
 /// parent is not (see [`node_servers`]). Otherwise (a service not run as root): processes
 /// working in its directory whose parent does not (so PostgreSQL's backends are not counted
-/// again).
+/// again). Only lasting ones (see [`lasting`]).
 pub fn server_processes(dir: &Path) -> Vec<u32> {
     if node_uid(dir) != uid_of(std::process::id()).unwrap_or(0) {
         return node_servers(dir);
@@ -122,12 +122,31 @@ pub fn server_processes(dir: &Path) -> Vec<u32> {
     servers_working_in(dir)
 }
 
-/// The processes working in `dir` whose parent does not.
+/// The lasting processes working in `dir` whose parent does not (see [`lasting`]).
 pub fn servers_working_in(dir: &Path) -> Vec<u32> {
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    processes_under(&dir)
+    lasting(|| {
+        processes_under(&dir)
+            .into_iter()
+            .filter(|pid| parent(*pid).is_none_or(|ppid| !cwd_under(ppid, &dir)))
+            .collect()
+    })
+}
+
+/// Of the processes `find` names, those that last: named again a second later, as the very
+/// same processes (same start time). The health pass runs short commands as a node's user and
+/// in its directory (redis-cli, pg_isready), started by the host: they are no servers, but a
+/// single look may catch one.
+pub fn lasting(find: impl Fn() -> Vec<u32>) -> Vec<u32> {
+    let first = those_processes(find());
+    if first.is_empty() {
+        return Vec::new();
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let again = find();
+    still_running(&first)
         .into_iter()
-        .filter(|pid| parent(*pid).is_none_or(|ppid| !cwd_under(ppid, &dir)))
+        .filter(|pid| again.contains(pid))
         .collect()
 }
 
@@ -254,14 +273,17 @@ pub fn processes_of_uid(uid: u32) -> Vec<u32> {
         .collect()
 }
 
-/// The server processes of the node whose directory is `dir`: its uid's processes whose
-/// parent runs as another user (a PostgreSQL backend is not a second server).
+/// The server processes of the node whose directory is `dir`: its uid's lasting processes
+/// (see [`lasting`]) whose parent runs as another user (a PostgreSQL backend is not a second
+/// server).
 pub fn node_servers(dir: &Path) -> Vec<u32> {
     let uid = node_uid(dir);
-    processes_of_uid(uid)
-        .into_iter()
-        .filter(|pid| parent(*pid).and_then(uid_of) != Some(uid))
-        .collect()
+    lasting(|| {
+        processes_of_uid(uid)
+            .into_iter()
+            .filter(|pid| parent(*pid).and_then(uid_of) != Some(uid))
+            .collect()
+    })
 }
 
 /// Creates an instance (flavor 2, a 1 GiB volume) with `extra` merged into the request, and
