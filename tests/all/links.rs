@@ -41,7 +41,13 @@ fn the_host_link_runs_node_operations_only_for_a_host_with_the_shared_key() {
     require_binary("redis-cli", "redis-tools");
     let setup = Setup::start(None, &[]);
     let (server, client) = (&setup.server, &setup.member);
-    let id = create_instance(client, "linked", "redis", "7.0", app_user("redis", "app-secret"));
+    let id = create_instance(
+        client,
+        "linked",
+        "redis",
+        "7.0",
+        app_user("redis", "app-secret"),
+    );
     let shown = wait_status(server, client, &id, "ACTIVE", Duration::from_secs(120));
     let port = shown["addresses"][0]["port"].as_u64().unwrap().to_string();
     let ping = json!({"call": {"op": "exec",
@@ -80,7 +86,12 @@ fn the_host_link_runs_node_operations_only_for_a_host_with_the_shared_key() {
     // An instance this host does not have is not found; a malformed call is a 400.
     let (status, body) = call(&server.base, "no-such-instance", Some(&token), &ping);
     assert_eq!(status, 404, "{body}");
-    let (status, body) = call(&server.base, &id, Some(&token), &json!({"call": {"op": "format_disk"}}));
+    let (status, body) = call(
+        &server.base,
+        &id,
+        Some(&token),
+        &json!({"call": {"op": "format_disk"}}),
+    );
     assert_eq!(status, 400, "{body}");
 
     // The instance is as it was.

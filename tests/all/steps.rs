@@ -311,6 +311,21 @@ impl Host {
     fn restart(&mut self, crash: Option<&str>) {
         let (state, ports) = self.server.take().unwrap().stop();
         self.server = Some(Server::start_with_ports(state, options(crash), ports));
+        self.wait_nodes_back();
+    }
+
+    /// Waits until the host has brought back the nodes that should run: while it starts one,
+    /// its instance shows REBOOT and takes no action.
+    fn wait_nodes_back(&self) {
+        wait_until(
+            BUILD,
+            || {
+                self.instances()
+                    .iter()
+                    .all(|i| i["status"] != "REBOOT" || i.get("task").is_some())
+            },
+            "the restarted host has started its nodes again",
+        );
     }
 
     /// Restarts the host armed to crash after `kind:step`, runs `act` against it, waits for the
@@ -341,6 +356,7 @@ impl Host {
         }
         let (state, ports) = self.server.take().unwrap().kill();
         self.server = Some(Server::start_with_ports(state, options(None), ports));
+        self.wait_nodes_back();
         done
     }
 
