@@ -2,20 +2,17 @@
 
 use crate::backend::ProcessState;
 use crate::runtime::types::HealthStatus;
-use crate::store::Instance;
+use crate::store::{Instance, InstanceStatus, QuotaState};
 
 use super::Inner;
 use super::context::{InstanceNode, active_driver};
-
-/// Statuses the health pass may change; any other belongs to a workflow.
-const SETTLED: &[&str] = &["ACTIVE", "SHUTDOWN", "ERROR", "RESTART_REQUIRED"];
 
 /// This host's settled instances: no host checks, starts or adopts another host's nodes.
 async fn settled_instances(inner: &Inner) -> Vec<Instance> {
     match inner.store.instances_on_host(&inner.host_id).await {
         Ok(instances) => instances
             .into_iter()
-            .filter(|i| i.quota_state == "committed" && SETTLED.contains(&i.status.as_str()))
+            .filter(|i| i.quota_state == QuotaState::Committed && i.status.is_settled())
             .collect(),
         Err(error) => {
             tracing::warn!("health pass could not list instances: {error}");
@@ -122,11 +119,11 @@ pub async fn pass(inner: &Inner) {
         if status != instance.status {
             match inner
                 .store
-                .set_idle_instance_status(&instance.id, &instance.status, status)
+                .set_idle_instance_status(&instance.id, instance.status, status)
                 .await
             {
                 Ok(true) => {
-                    tracing::info!(instance = %instance.id, from = %instance.status, to = status, "health pass changed the status")
+                    tracing::info!(instance = %instance.id, from = %instance.status, to = %status, "health pass changed the status")
                 }
                 Ok(false) => {}
                 Err(error) => {
@@ -161,17 +158,17 @@ async fn observe(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-) -> (Option<&'static str>, Option<&'static str>) {
+) -> (Option<InstanceStatus>, Option<&'static str>) {
     if target.node.state() == ProcessState::Stopped {
-        return (Some("SHUTDOWN"), Some("SHUTDOWN"));
+        return (Some(InstanceStatus::Shutdown), Some("SHUTDOWN"));
     }
     let Ok(driver) = active_driver(inner, &target.version) else {
         return (None, None);
     };
-    let keep = if instance.status == "RESTART_REQUIRED" {
-        "RESTART_REQUIRED"
+    let keep = if instance.status == InstanceStatus::RestartRequired {
+        InstanceStatus::RestartRequired
     } else {
-        "ACTIVE"
+        InstanceStatus::Active
     };
     match driver.check_health(target.ops(), &target.context).await {
         Ok(health) => match health.status {
@@ -179,12 +176,12 @@ async fn observe(
             HealthStatus::Starting => (None, Some("STARTING")),
             HealthStatus::Unhealthy => {
                 tracing::warn!(instance = %instance.id, "unhealthy: {}", health.message);
-                (Some("ERROR"), Some("ERROR"))
+                (Some(InstanceStatus::Error), Some("ERROR"))
             }
         },
         Err(error) => {
             tracing::warn!(instance = %instance.id, "health check failed: {error}");
-            (Some("ERROR"), Some("ERROR"))
+            (Some(InstanceStatus::Error), Some("ERROR"))
         }
     }
 }
@@ -195,7 +192,7 @@ async fn observe_replication(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-    status: &str,
+    status: InstanceStatus,
 ) {
     let (state, lag_ms) = match replication_status(inner, instance, target, status).await {
         Some(seen) => (
@@ -225,9 +222,9 @@ async fn replication_status(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-    status: &str,
+    status: InstanceStatus,
 ) -> Option<crate::runtime::types::ReplicationStatus> {
-    if status != "ACTIVE" && status != "RESTART_REQUIRED" {
+    if !status.is_serving() {
         return None;
     }
     let driver = active_driver(inner, &target.version).ok()?;
