@@ -14,7 +14,6 @@ pub struct Instance {
     /// Its name.
     pub name: String,
     /// The status the API shows.
-    #[sqlx(try_from = "String")]
     pub status: InstanceStatus,
     /// Its flavor.
     pub flavor_id: String,
@@ -37,7 +36,6 @@ pub struct Instance {
     /// The node's port.
     pub port: i64,
     /// Where its quota stands.
-    #[sqlx(try_from = "String")]
     pub quota_state: QuotaState,
     /// The last fault, for the owner.
     pub fault_message: Option<String>,

@@ -15,8 +15,8 @@ pub struct UnknownState {
     pub value: String,
 }
 
-/// Declares a state enum with its wire names, `as_str`, `Display`, `FromStr` and the
-/// `TryFrom<String>` the row mapping decodes with.
+/// Declares a state enum with its wire names, `as_str`, `Display`, `FromStr`, and the sqlx
+/// `Type` and `Decode` the row mapping reads it with (as text).
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -62,11 +62,30 @@ macro_rules! wire_enum {
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = UnknownState;
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
 
-            fn try_from(value: String) -> Result<Self, UnknownState> {
-                value.parse()
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        /// Decoded from its stored name; an unknown one fails with [`UnknownState`], which
+        /// the store reports as `Corrupt`.
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            String: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok(text.parse::<$name>()?)
             }
         }
     };
