@@ -14,9 +14,9 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Base, Body, Caller, OptionalBody, Query};
 use super::views;
-use crate::runtime::types::{Database, User, UserUpdate};
 use crate::service;
 use crate::service::instances::CreateInstance;
+use crate::service::views::{Database, User, UserUpdate};
 
 /// Listing options.
 #[derive(Deserialize)]
@@ -594,7 +594,7 @@ pub async fn tasks(
     Ok(Json(drover_api::instances::TasksResponse {
         tasks: tasks
             .iter()
-            .map(|(task, steps, host)| views::task(&ctx, task, *steps, host.clone()))
+            .map(|(task, host)| views::task(&ctx, task, host.clone()))
             .collect(),
     }))
 }

@@ -12,8 +12,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Base, Body, Caller, Query};
 use super::views;
 use crate::service;
-use crate::service::datastores::{VersionDetails, VersionPatch};
-use crate::store::{NewDatastoreVersion as StoreNewVersion, Visibility};
+use crate::service::datastores::{NewVersion, VersionDetails, VersionPatch};
+use crate::service::views::{InstanceStatus, Visibility};
 use drover_api::common::Page;
 
 fn version_view(details: &VersionDetails) -> MgmtDatastoreVersionView {
@@ -90,7 +90,7 @@ pub async fn create_version(
             ));
         }
     };
-    let new = StoreNewVersion {
+    let new = NewVersion {
         datastore_name: version.datastore_name,
         name: version.name,
         driver_name: driver.name,
@@ -324,7 +324,7 @@ fn task_description(view: &service::admin::OperatorView) -> String {
         Some("promote_replica") => "Promoting the instance to replica source.",
         Some("eject_source") => "Ejecting the replica source.",
         Some(_) => "A task is under way.",
-        None if view.details.instance.status == "RESTART_REQUIRED" => {
+        None if view.details.instance.status == InstanceStatus::RestartRequired => {
             "Instance requires a restart."
         }
         None => "No tasks for the instance.",
@@ -340,7 +340,7 @@ fn mgmt_instance(
     let i = &view.details.instance;
     let mut shown = views::instance(base, ctx, &view.details);
     if i.deleted_at.is_some() {
-        shown.status = "SHUTDOWN".into();
+        shown.status = InstanceStatus::Shutdown.as_str().into();
     }
     MgmtInstanceView {
         deleted: i.deleted_at.is_some(),

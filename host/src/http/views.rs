@@ -8,11 +8,13 @@ use drover_api::instances::{
     AccessView, AddressView, FaultView, FlavorLink, InstanceDatastore, InstanceView, VolumeView,
 };
 
-use crate::runtime::types::{ParamDef, ParamKind};
 use crate::service::Ctx;
 use crate::service::datastores::DatastoreDetails;
 use crate::service::instances::InstanceDetails;
-use crate::store::{DatastoreVersion, Flavor};
+use crate::service::views::{
+    FlavorInfo, InstanceInfo, InstanceStatus, ParamKind, Parameter, TaskInfo, TaskProgress,
+    VersionInfo,
+};
 
 /// Trove's timestamp format: seconds, no zone (UTC).
 pub fn timestamp(ms: i64) -> String {
@@ -97,7 +99,7 @@ pub fn page<T>(
 }
 
 /// A flavor.
-pub fn flavor(base: &str, project: &str, flavor: &Flavor) -> FlavorView {
+pub fn flavor(base: &str, project: &str, flavor: &FlavorInfo) -> FlavorView {
     FlavorView {
         id: flavor.id.parse().ok(),
         str_id: flavor.id.clone(),
@@ -135,11 +137,7 @@ pub fn datastore(base: &str, project: &str, details: &DatastoreDetails) -> Datas
 }
 
 /// A datastore version.
-pub fn datastore_version(
-    base: &str,
-    project: &str,
-    version: &DatastoreVersion,
-) -> DatastoreVersionView {
+pub fn datastore_version(base: &str, project: &str, version: &VersionInfo) -> DatastoreVersionView {
     DatastoreVersionView {
         id: version.id.clone(),
         name: version.name.clone(),
@@ -166,8 +164,8 @@ const SERVICE_STATUS_EXPIRY_MS: i64 = 90_000;
 
 /// Trove's `operating_status`: what was last seen of the datastore service, while the instance
 /// is ACTIVE (no task, node running); `""` otherwise, as Trove answers during a task.
-fn operating_status(i: &crate::store::Instance, now_ms: i64) -> String {
-    if i.status != "ACTIVE" {
+fn operating_status(i: &InstanceInfo, now_ms: i64) -> String {
+    if i.status != InstanceStatus::Active {
         return String::new();
     }
     let stale = i
@@ -183,40 +181,25 @@ fn operating_status(i: &crate::store::Instance, now_ms: i64) -> String {
 }
 
 /// A task's progress as the views show it.
-fn progress(task: &crate::store::Task) -> Option<drover_api::instances::ProgressView> {
-    let value: serde_json::Value = serde_json::from_str(task.progress.as_deref()?).ok()?;
-    Some(drover_api::instances::ProgressView {
-        done: value.get("done")?.as_u64()?,
-        total: value.get("total").and_then(serde_json::Value::as_u64),
-        unit: value
-            .get("unit")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string),
-    })
-}
-
-/// The step a task is at, by name (none once its last step has run).
-fn step_of(task: &crate::store::Task) -> Option<String> {
-    let stage: serde_json::Value = serde_json::from_str(task.stage.as_deref()?).ok()?;
-    stage.get("next")?.get("step")?.as_str().map(str::to_string)
+fn progress(progress: &TaskProgress) -> drover_api::instances::ProgressView {
+    drover_api::instances::ProgressView {
+        done: progress.done,
+        total: progress.total,
+        unit: progress.unit.clone(),
+    }
 }
 
 /// One of an instance's tasks (a Drover extension). The error is for admins: the owner sees
 /// the instance's fault.
-pub fn task(
-    ctx: &Ctx,
-    task: &crate::store::Task,
-    steps: usize,
-    host: Option<String>,
-) -> drover_api::instances::TaskView {
+pub fn task(ctx: &Ctx, task: &TaskInfo, host: Option<String>) -> drover_api::instances::TaskView {
     drover_api::instances::TaskView {
         id: task.id.clone(),
         kind: task.kind.clone(),
-        state: task.state.as_str().into(),
-        step: (!task.state.ended()).then(|| step_of(task)).flatten(),
+        state: task.state.into(),
+        step: (!task.ended).then(|| task.step.clone()).flatten(),
         step_number: task.step_number,
-        steps: steps as i64,
-        progress: progress(task),
+        steps: task.steps as i64,
+        progress: task.progress.as_ref().map(progress),
         parent_id: task.parent_id.clone(),
         host,
         created: timestamp(task.created_at),
@@ -262,24 +245,26 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
         id: i.id.clone(),
         name: i.name.clone(),
         status: match lost {
-            Some(_) => "ERROR".into(),
-            None => i.status.clone(),
-        },
+            Some(_) => InstanceStatus::Error,
+            None => i.status,
+        }
+        .as_str()
+        .into(),
         operating_status: match lost {
             Some(_) => "UNKNOWN".into(),
-            None => operating_status(i, crate::store::now_ms()),
+            None => operating_status(i, chrono::Utc::now().timestamp_millis()),
         },
         host: details.host.as_ref().map(|h| h.name.clone()),
         task: details
             .task
             .as_ref()
-            .map(|(t, steps)| drover_api::instances::TaskProgressView {
+            .map(|t| drover_api::instances::TaskProgressView {
                 id: t.id.clone(),
                 kind: t.kind.clone(),
-                step: step_of(t),
+                step: t.step.clone(),
                 step_number: t.step_number,
-                steps: *steps as i64,
-                progress: progress(t),
+                steps: t.steps as i64,
+                progress: t.progress.as_ref().map(progress),
             }),
         region: details.region.clone(),
         // Nodes listen on their host's loopback only, and a create asking for more is refused.
@@ -357,7 +342,7 @@ pub fn instance(base: &str, ctx: &Ctx, details: &InstanceDetails) -> InstanceVie
 
 /// A catalog parameter in Trove's shape (`type`, `min`, `max`, `restart_required`) with
 /// Drover's finer description beside it.
-pub fn parameter(version: &DatastoreVersion, param: &ParamDef) -> ParameterView {
+pub fn parameter(version: &VersionInfo, param: &Parameter) -> ParameterView {
     let number = |text: &Option<String>| {
         let text = text.as_deref()?;
         match text.parse::<i64>() {

@@ -1,25 +1,22 @@
 //! Keeping instance statuses true, and bringing nodes back after the host restarts.
 
 use crate::runtime::types::HealthStatus;
-use crate::store::Instance;
+use crate::store::{Instance, InstanceStatus, QuotaState};
 
 use super::Inner;
 use super::context::{InstanceNode, active_driver};
 
-/// Statuses the health pass may change; any other belongs to a workflow.
-const SETTLED: &[&str] = &["ACTIVE", "SHUTDOWN", "ERROR", "RESTART_REQUIRED"];
-
 /// This host's settled instances: no host checks, starts or adopts another host's nodes.
 async fn settled_instances(inner: &Inner) -> Vec<Instance> {
-    instances_here(inner, SETTLED).await
+    instances_here(inner, InstanceStatus::is_settled).await
 }
 
-/// This host's built instances in one of `statuses`.
-async fn instances_here(inner: &Inner, statuses: &[&str]) -> Vec<Instance> {
+/// This host's built instances whose status is `wanted`.
+async fn instances_here(inner: &Inner, wanted: fn(InstanceStatus) -> bool) -> Vec<Instance> {
     match inner.store.instances_on_host(&inner.host_id).await {
         Ok(instances) => instances
             .into_iter()
-            .filter(|i| i.quota_state == "committed" && statuses.contains(&i.status.as_str()))
+            .filter(|i| i.quota_state == QuotaState::Committed && wanted(i.status))
             .collect(),
         Err(error) => {
             tracing::warn!("health pass could not list instances: {error}");
@@ -67,8 +64,8 @@ pub async fn adopt_unplaced(inner: &Inner) {
 pub async fn restart_dead_nodes(inner: &Inner) {
     let mut starts = Vec::new();
     // REBOOT with no task: this host went down while it started the node at its last start.
-    let statuses = [SETTLED, &["REBOOT"]].concat();
-    for mut instance in instances_here(inner, &statuses).await {
+    let wanted = |status: InstanceStatus| status.is_settled() || status == InstanceStatus::Reboot;
+    for mut instance in instances_here(inner, wanted).await {
         if inner
             .store
             .active_task(&instance.id)
@@ -95,12 +92,16 @@ pub async fn restart_dead_nodes(inner: &Inner) {
             }
             continue;
         }
-        if instance.status == "REBOOT" {
+        if instance.status == InstanceStatus::Reboot {
             let _ = inner
                 .store
-                .set_idle_instance_status(&instance.id, "REBOOT", "ACTIVE")
+                .set_idle_instance_status(
+                    &instance.id,
+                    InstanceStatus::Reboot,
+                    InstanceStatus::Active,
+                )
                 .await;
-            instance.status = "ACTIVE".into();
+            instance.status = InstanceStatus::Active;
         }
         if target.node.is_running().await {
             tracing::info!(instance = %instance.id, "adopted a running node");
@@ -117,7 +118,7 @@ async fn start_again(inner: &Inner, instance: Instance, target: InstanceNode) {
     let shown = matches!(
         inner
             .store
-            .set_idle_instance_status(&instance.id, &instance.status, "REBOOT")
+            .set_idle_instance_status(&instance.id, instance.status, InstanceStatus::Reboot)
             .await,
         Ok(true)
     );
@@ -133,7 +134,7 @@ async fn start_again(inner: &Inner, instance: Instance, target: InstanceNode) {
         // Back to what it was; a server that did not start is the health pass's to show.
         let _ = inner
             .store
-            .set_idle_instance_status(&instance.id, "REBOOT", &instance.status)
+            .set_idle_instance_status(&instance.id, InstanceStatus::Reboot, instance.status)
             .await;
     }
 }
@@ -160,11 +161,11 @@ pub async fn pass(inner: &Inner) {
         if status != instance.status {
             match inner
                 .store
-                .set_idle_instance_status(&instance.id, &instance.status, status)
+                .set_idle_instance_status(&instance.id, instance.status, status)
                 .await
             {
                 Ok(true) => {
-                    tracing::info!(instance = %instance.id, from = %instance.status, to = status, "health pass changed the status")
+                    tracing::info!(instance = %instance.id, from = %instance.status, to = %status, "health pass changed the status")
                 }
                 Ok(false) => {}
                 Err(error) => {
@@ -199,17 +200,17 @@ async fn observe(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-) -> (Option<&'static str>, Option<&'static str>) {
+) -> (Option<InstanceStatus>, Option<&'static str>) {
     if !target.node.is_running().await {
-        return (Some("SHUTDOWN"), Some("SHUTDOWN"));
+        return (Some(InstanceStatus::Shutdown), Some("SHUTDOWN"));
     }
     let Ok(driver) = active_driver(inner, &target.version) else {
         return (None, None);
     };
-    let keep = if instance.status == "RESTART_REQUIRED" {
-        "RESTART_REQUIRED"
+    let keep = if instance.status == InstanceStatus::RestartRequired {
+        InstanceStatus::RestartRequired
     } else {
-        "ACTIVE"
+        InstanceStatus::Active
     };
     match driver.check_health(target.ops(), &target.context).await {
         Ok(health) => match health.status {
@@ -217,12 +218,12 @@ async fn observe(
             HealthStatus::Starting => (None, Some("STARTING")),
             HealthStatus::Unhealthy => {
                 tracing::warn!(instance = %instance.id, "unhealthy: {}", health.message);
-                (Some("ERROR"), Some("ERROR"))
+                (Some(InstanceStatus::Error), Some("ERROR"))
             }
         },
         Err(error) => {
             tracing::warn!(instance = %instance.id, "health check failed: {error}");
-            (Some("ERROR"), Some("ERROR"))
+            (Some(InstanceStatus::Error), Some("ERROR"))
         }
     }
 }
@@ -233,7 +234,7 @@ async fn observe_replication(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-    status: &str,
+    status: InstanceStatus,
 ) {
     let (state, lag_ms) = match replication_status(inner, instance, target, status).await {
         Some(seen) => (
@@ -263,9 +264,9 @@ async fn replication_status(
     inner: &Inner,
     instance: &Instance,
     target: &InstanceNode,
-    status: &str,
+    status: InstanceStatus,
 ) -> Option<crate::runtime::types::ReplicationStatus> {
-    if status != "ACTIVE" && status != "RESTART_REQUIRED" {
+    if !status.is_serving() {
         return None;
     }
     let driver = active_driver(inner, &target.version).ok()?;

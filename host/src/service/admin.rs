@@ -110,11 +110,11 @@ pub async fn act(services: &Services, ctx: &Ctx, id: &str, action: Action) -> Se
         // As in Trove, the status stays what it was until the server has stopped; then it is
         // SHUTDOWN.
         Action::Stop => {
-            let status = instance.status.clone();
+            let status = instance.status;
             start_task(
                 services,
                 &instance,
-                &status,
+                status,
                 Admission::of::<Stop>(&instance.id, &()),
             )
             .await
@@ -127,7 +127,7 @@ pub async fn act(services: &Services, ctx: &Ctx, id: &str, action: Action) -> Se
 #[derive(Debug, Clone)]
 pub struct HostSummary {
     /// The host.
-    pub host: crate::store::HostRecord,
+    pub host: super::views::HostInfo,
     /// Whether it has heartbeated recently.
     pub up: bool,
     /// How many live instances are placed on it.
@@ -146,7 +146,7 @@ pub async fn hosts(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<HostSumm
         summaries.push(HostSummary {
             up: host.id == services.orchestrator.host_id() || now - host.heartbeat_at <= down_after,
             instances,
-            host,
+            host: host.into(),
         });
     }
     Ok(summaries)

@@ -2,17 +2,16 @@
 //! group's values are stored as the driver normalised them, and every change to what an
 //! instance runs with goes through an `ApplyConfiguration` task.
 
-use super::instances::driver_for;
+use super::lookup::{driver_for, resolve_version, visible_configuration, visible_instance};
+use super::views::{ExcludedParameter, GroupInfo, Parameter, VersionInfo, all};
 use super::{Ctx, ServiceError, ServiceResult, Services, datastores};
 use crate::orchestrator::workflows::configure::{Apply, ApplyInput};
 use crate::orchestrator::{
     Admission, settings_from_json, settings_to_json, value_from_json, value_to_json,
 };
 use crate::runtime::CallError;
-use crate::runtime::types::{
-    DriverError, ExcludedParam, Flavor, ParamDef, Setting, ValidationRequest,
-};
-use crate::store::{Configuration, DatastoreVersion, Instance};
+use crate::runtime::types::{DriverError, Flavor, Setting, ValidationRequest};
+use crate::store::{Configuration, DatastoreVersion, Instance, QuotaState};
 
 /// `GET /datastores/{ds}/versions/{v}/parameters` (and by version id when `datastore` is
 /// `None`): the version and its driver's catalog.
@@ -21,17 +20,17 @@ pub async fn parameters(
     ctx: &Ctx,
     datastore: Option<&str>,
     version: &str,
-) -> ServiceResult<(DatastoreVersion, Vec<ParamDef>)> {
+) -> ServiceResult<(VersionInfo, Vec<Parameter>)> {
     let rule = if datastore.is_some() {
         "configuration-parameter:index"
     } else {
         "configuration-parameter:index_by_version"
     };
     ctx.authorize(services, rule)?;
-    let found = datastores::version(services, ctx, datastore, version).await?;
+    let found = datastores::find_version(services, ctx, datastore, version).await?;
     let driver = driver_for(services, &found)?;
     let params = driver.parameters(&found.name).await?;
-    Ok((found, params))
+    Ok((found.into(), all(params)))
 }
 
 /// `GET /mgmt/datastores/versions/{id}/parameters`: the catalog and the parameters the
@@ -40,7 +39,7 @@ pub async fn parameters_for_operators(
     services: &Services,
     ctx: &Ctx,
     version: &str,
-) -> ServiceResult<(DatastoreVersion, Vec<ParamDef>, Vec<ExcludedParam>)> {
+) -> ServiceResult<(VersionInfo, Vec<Parameter>, Vec<ExcludedParameter>)> {
     ctx.authorize(services, "configuration-parameter:mgmt_index")?;
     let found = services
         .store
@@ -52,7 +51,7 @@ pub async fn parameters_for_operators(
     let driver = driver_for(services, &found)?;
     let params = driver.parameters(&found.name).await?;
     let excluded = driver.excluded(&found.name).await?;
-    Ok((found, params, excluded))
+    Ok((found.into(), all(params), all(excluded)))
 }
 
 /// `GET …/parameters/{name}`: one parameter; names match without regard to case, as in Trove.
@@ -62,14 +61,14 @@ pub async fn parameter(
     datastore: Option<&str>,
     version: &str,
     name: &str,
-) -> ServiceResult<(DatastoreVersion, ParamDef)> {
+) -> ServiceResult<(VersionInfo, Parameter)> {
     let rule = if datastore.is_some() {
         "configuration-parameter:show"
     } else {
         "configuration-parameter:show_by_version"
     };
     ctx.authorize(services, rule)?;
-    let found = datastores::version(services, ctx, datastore, version).await?;
+    let found = datastores::find_version(services, ctx, datastore, version).await?;
     let driver = driver_for(services, &found)?;
     let param = driver
         .parameters(&found.name)
@@ -82,18 +81,18 @@ pub async fn parameter(
                 found.name
             ))
         })?;
-    Ok((found, param))
+    Ok((found.into(), param.into()))
 }
 
 /// A configuration group with what the API shows beside it.
 #[derive(Debug, Clone)]
 pub struct GroupDetails {
     /// The group.
-    pub group: Configuration,
+    pub group: GroupInfo,
     /// Its values, in order.
     pub values: Vec<(String, serde_json::Value)>,
     /// Its datastore version.
-    pub version: DatastoreVersion,
+    pub version: VersionInfo,
     /// How many live instances use it.
     pub instance_count: i64,
 }
@@ -174,24 +173,10 @@ async fn details(services: &Services, group: Configuration) -> ServiceResult<Gro
         .len() as i64;
     Ok(GroupDetails {
         values: pairs(&settings_from_json(&group.settings)),
-        group,
-        version,
+        group: group.into(),
+        version: version.into(),
         instance_count,
     })
-}
-
-async fn owned(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Configuration> {
-    let not_found =
-        || ServiceError::NotFound(format!("Configuration group {id} could not be found."));
-    let group = services
-        .store
-        .configuration(id)
-        .await
-        .map_err(|_| not_found())?;
-    if group.project_id != ctx.project_id && !ctx.is_admin() {
-        return Err(not_found());
-    }
-    Ok(group)
 }
 
 /// `POST /configurations`.
@@ -207,7 +192,7 @@ pub async fn create(
             "name: a configuration group needs a name of 1 to 255 characters.".into(),
         ));
     }
-    let version = super::instances::resolve_version(
+    let version = resolve_version(
         services,
         ctx,
         request.datastore.as_deref(),
@@ -231,8 +216,8 @@ pub async fn create(
     tx.commit().await?;
     Ok(GroupDetails {
         values: pairs(&settings),
-        group,
-        version,
+        group: group.into(),
+        version: version.into(),
         instance_count: 0,
     })
 }
@@ -250,7 +235,7 @@ pub async fn list(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<GroupDeta
 /// `GET /configurations/{id}`.
 pub async fn show(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<GroupDetails> {
     ctx.authorize(services, "configuration:show")?;
-    let group = owned(services, ctx, id).await?;
+    let group = visible_configuration(services, ctx, id).await?;
     details(services, group).await
 }
 
@@ -261,7 +246,7 @@ pub async fn instances(
     id: &str,
 ) -> ServiceResult<Vec<(String, String)>> {
     ctx.authorize(services, "configuration:instances")?;
-    let group = owned(services, ctx, id).await?;
+    let group = visible_configuration(services, ctx, id).await?;
     Ok(services
         .store
         .instances_with_configuration(&group.id)
@@ -280,7 +265,7 @@ pub async fn change(
     request: GroupRequest,
     replace: bool,
 ) -> ServiceResult<()> {
-    let group = owned(services, ctx, id).await?;
+    let group = visible_configuration(services, ctx, id).await?;
     let rule = if replace {
         "configuration:update"
     } else {
@@ -350,7 +335,7 @@ pub async fn change(
 
 /// `DELETE /configurations/{id}`: refused while an instance uses the group.
 pub async fn delete(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<()> {
-    let group = owned(services, ctx, id).await?;
+    let group = visible_configuration(services, ctx, id).await?;
     ctx.authorize_for(services, "configuration:delete", &group.project_id)?;
     let mut tx = services.store.write().await?;
     if !tx.delete_unused_configuration(&group.id).await? {
@@ -371,7 +356,7 @@ pub async fn for_new_instance(
     version: &DatastoreVersion,
     flavor: &crate::store::Flavor,
 ) -> ServiceResult<String> {
-    let group = owned(services, ctx, id).await?;
+    let group = visible_configuration(services, ctx, id).await?;
     check_version(&group, version)?;
     let values = pairs(&settings_from_json(&group.settings));
     let settings = validate(services, version, &values, Some(wire_flavor(flavor))).await?;
@@ -385,7 +370,7 @@ pub async fn attach(
     instance_id: &str,
     configuration_id: Option<&str>,
 ) -> ServiceResult<()> {
-    let instance = super::instances::owned(services, ctx, instance_id).await?;
+    let instance = visible_instance(services, ctx, instance_id).await?;
     ctx.authorize_for(services, "instance:update", &instance.project_id)?;
     let version = services
         .store
@@ -399,7 +384,7 @@ pub async fn attach(
                     instance.id
                 )));
             }
-            let group = owned(services, ctx, id).await?;
+            let group = visible_configuration(services, ctx, id).await?;
             check_version(&group, &version)?;
             let values = pairs(&settings_from_json(&group.settings));
             let flavor = flavor_of(services, &instance).await?;
@@ -446,11 +431,7 @@ fn check_version(group: &Configuration, version: &DatastoreVersion) -> ServiceRe
 /// Configuration changes apply to a running server, and to a stopped or failed one (its files
 /// change, and it starts with them): an instance can always be repaired through the API.
 fn require_settled(instance: &Instance) -> ServiceResult<()> {
-    if matches!(
-        instance.status.as_str(),
-        "ACTIVE" | "RESTART_REQUIRED" | "SHUTDOWN" | "ERROR"
-    ) && instance.quota_state == "committed"
-    {
+    if instance.status.is_settled() && instance.quota_state == QuotaState::Committed {
         Ok(())
     } else {
         Err(ServiceError::Unprocessable(format!(
@@ -488,7 +469,7 @@ fn apply_payload(
         target: target.to_string(),
         previous: instance.applied_settings.clone(),
         previous_configuration_id: previous_configuration_id.map(str::to_string),
-        previous_status: instance.status.clone(),
+        previous_status: instance.status,
     };
     Ok(Admission::of::<Apply>(&instance.id, &input))
 }

@@ -1,23 +1,48 @@
 //! Datastores and their versions: what users see, and the management API that registers them.
 
-use crate::store::{Datastore, DatastoreVersion, Flavor, NewDatastoreVersion, Visibility};
+use crate::store::{DatastoreVersion, NewDatastoreVersion, Visibility};
+
+use super::views::{DatastoreInfo, FlavorInfo, VersionInfo, all};
 
 use super::{Ctx, ServiceError, ServiceResult, Services};
 
 /// A datastore with the versions the caller may see.
+/// What registering a datastore version records.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    /// The datastore's name (created if new).
+    pub datastore_name: String,
+    /// The version's name.
+    pub name: String,
+    /// The driver that serves it.
+    pub driver_name: String,
+    /// The driver versions that may serve it (a semver requirement).
+    pub driver_requirement: String,
+    /// Its image (informational).
+    pub image: String,
+    /// Its packages, comma-separated.
+    pub packages: String,
+    /// Whether new instances may use it.
+    pub active: bool,
+    /// Whether it becomes (or stops being) its datastore's default.
+    pub default: Option<bool>,
+    /// Who sees it.
+    pub visibility: Visibility,
+}
+
 #[derive(Debug, Clone)]
 pub struct DatastoreDetails {
     /// The datastore.
-    pub datastore: Datastore,
+    pub datastore: DatastoreInfo,
     /// Its visible versions.
-    pub versions: Vec<DatastoreVersion>,
+    pub versions: Vec<VersionInfo>,
 }
 
 /// A version with what the management API shows of it.
 #[derive(Debug, Clone)]
 pub struct VersionDetails {
     /// The version.
-    pub version: DatastoreVersion,
+    pub version: VersionInfo,
     /// Whether it is its datastore's default.
     pub default: bool,
     /// Projects a private version is shared with.
@@ -79,8 +104,9 @@ pub async fn list(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<Datastore
                 .iter()
                 .filter(|v| v.datastore_id == datastore.id)
                 .cloned()
+                .map(VersionInfo::from)
                 .collect(),
-            datastore,
+            datastore: datastore.into(),
         })
         .filter(|d| !d.versions.is_empty() || ctx.is_admin())
         .collect())
@@ -101,13 +127,25 @@ pub async fn show(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Dat
         )));
     }
     Ok(DatastoreDetails {
-        datastore,
-        versions,
+        datastore: datastore.into(),
+        versions: all(versions),
     })
 }
 
 /// `GET /datastores/{ds}/versions/{v}` (and `/datastores/versions/{id}` with no datastore).
 pub async fn version(
+    services: &Services,
+    ctx: &Ctx,
+    datastore: Option<&str>,
+    version: &str,
+) -> ServiceResult<VersionInfo> {
+    Ok(find_version(services, ctx, datastore, version)
+        .await?
+        .into())
+}
+
+/// A datastore version the caller may see, by id (or by name or id within `datastore`).
+pub(super) async fn find_version(
     services: &Services,
     ctx: &Ctx,
     datastore: Option<&str>,
@@ -142,7 +180,7 @@ pub async fn versions(
     services: &Services,
     ctx: &Ctx,
     datastore: &str,
-) -> ServiceResult<Vec<DatastoreVersion>> {
+) -> ServiceResult<Vec<VersionInfo>> {
     Ok(show(services, ctx, datastore).await?.versions)
 }
 
@@ -152,13 +190,14 @@ pub async fn version_flavors(
     ctx: &Ctx,
     datastore: Option<&str>,
     version_id: &str,
-) -> ServiceResult<Vec<Flavor>> {
-    let found = version(services, ctx, datastore, version_id).await?;
+) -> ServiceResult<Vec<FlavorInfo>> {
+    let found = find_version(services, ctx, datastore, version_id).await?;
     let allowed = services.store.datastore_version_flavors(&found.id).await?;
     let flavors = services.store.flavors().await?;
     Ok(flavors
         .into_iter()
         .filter(|f| allowed.is_empty() || allowed.contains(&f.id))
+        .map(FlavorInfo::from)
         .collect())
 }
 
@@ -176,7 +215,7 @@ async fn details(services: &Services, version: DatastoreVersion) -> ServiceResul
             .await?,
         driver_status: crate::orchestrator::resolve_active(&services.runtime, &version)
             .map(|d| d.identity().label.clone()),
-        version,
+        version: version.into(),
     })
 }
 
@@ -195,8 +234,19 @@ fn check_requirement(requirement: &str) -> ServiceResult<()> {
 pub async fn register(
     services: &Services,
     ctx: &Ctx,
-    new: NewDatastoreVersion,
+    new: NewVersion,
 ) -> ServiceResult<VersionDetails> {
+    let new = NewDatastoreVersion {
+        datastore_name: new.datastore_name,
+        name: new.name,
+        driver_name: new.driver_name,
+        driver_requirement: new.driver_requirement,
+        image: new.image,
+        packages: new.packages,
+        active: new.active,
+        default: new.default,
+        visibility: new.visibility,
+    };
     ctx.authorize(services, "datastore:version_create")?;
     for (field, value) in [
         ("datastore_name", &new.datastore_name),

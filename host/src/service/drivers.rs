@@ -7,13 +7,14 @@ use serde::Serialize;
 use crate::runtime::{Driver, LoadError, Runtime};
 use crate::store::{DriverRecord, Store, StoredDriver, now_ms};
 
+use super::views::DriverInfo;
 use super::{Ctx, ServiceError, ServiceResult, Services};
 
 /// A driver with everything the API shows about it.
 #[derive(Debug, Clone)]
 pub struct DriverDetails {
     /// The stored record.
-    pub record: DriverRecord,
+    pub record: DriverInfo,
     /// The manifest, as stored (JSON).
     pub manifest: serde_json::Value,
     /// Datastore versions (ids) it serves now or would serve if active.
@@ -135,7 +136,7 @@ async fn details(services: &Services, record: DriverRecord) -> ServiceResult<Dri
         .collect();
     let manifest = serde_json::from_str(&record.driver.manifest).unwrap_or(serde_json::Value::Null);
     Ok(DriverDetails {
-        record,
+        record: record.into(),
         manifest,
         used_by,
     })

@@ -1,22 +1,23 @@
 //! Flavors: listed to everyone, created and deleted by admins.
 
-use crate::store::Flavor;
+use super::views::{FlavorInfo, all};
 
 use super::{Ctx, ServiceError, ServiceResult, Services};
 
 /// `GET /flavors`.
-pub async fn list(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<Flavor>> {
+pub async fn list(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<FlavorInfo>> {
     ctx.authorize(services, "flavor:index")?;
-    Ok(services.store.flavors().await?)
+    Ok(all(services.store.flavors().await?))
 }
 
 /// `GET /flavors/{id}`.
-pub async fn show(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<Flavor> {
+pub async fn show(services: &Services, ctx: &Ctx, id: &str) -> ServiceResult<FlavorInfo> {
     ctx.authorize(services, "flavor:show")?;
     services
         .store
         .flavor(id)
         .await
+        .map(FlavorInfo::from)
         .map_err(|_| ServiceError::NotFound(format!("Flavor '{id}' could not be found.")))
 }
 
@@ -28,7 +29,7 @@ pub async fn create(
     name: &str,
     ram_mb: i64,
     vcpus: i64,
-) -> ServiceResult<Flavor> {
+) -> ServiceResult<FlavorInfo> {
     ctx.authorize(services, "flavor:create")?;
     let id_ok = !id.is_empty()
         && id.len() <= 64
@@ -56,7 +57,8 @@ pub async fn create(
     Ok(services
         .store
         .create_flavor(id, name.trim(), ram_mb, vcpus)
-        .await?)
+        .await?
+        .into())
 }
 
 /// `DELETE /mgmt/flavors/{id}`: refused while instances use it.

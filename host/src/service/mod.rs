@@ -2,6 +2,11 @@
 //! checks policy, validates with the driver, writes the store and hands work to the
 //! orchestrator. It speaks in domain terms; `http` converts to and from wire types.
 //!
+//! Use cases answer with the types of [`views`], never a store row or a driver's binding
+//! type. Lookups several use cases share (an instance or configuration group the caller may
+//! see, a requested datastore version, a version's driver) live in [`lookup`], so that no
+//! two use-case modules import each other.
+//!
 //! Must not import: http.
 
 pub mod admin;
@@ -11,7 +16,9 @@ pub mod drivers;
 pub mod flavors;
 pub mod instances;
 pub mod links;
+pub mod lookup;
 pub mod quotas;
+pub mod views;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{Store, StoreError, StoreResult, Tx, now_ms, on_db, on_tx};
+use super::{InstanceStatus, QuotaState, Store, StoreError, StoreResult, Tx, now_ms, on_db, on_tx};
 
 /// An instance row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -14,7 +14,7 @@ pub struct Instance {
     /// Its name.
     pub name: String,
     /// The status the API shows.
-    pub status: String,
+    pub status: InstanceStatus,
     /// Its flavor.
     pub flavor_id: String,
     /// Its volume size, GiB.
@@ -35,8 +35,8 @@ pub struct Instance {
     pub node_dir: String,
     /// The node's port.
     pub port: i64,
-    /// `reserved`, `committed` or `released`.
-    pub quota_state: String,
+    /// Where its quota stands.
+    pub quota_state: QuotaState,
     /// The last fault, for the owner.
     pub fault_message: Option<String>,
     /// The last fault's details, for admins.
@@ -117,6 +117,52 @@ pub struct Placement {
     pub backend: String,
     /// The address the node listens on.
     pub address: String,
+}
+
+/// What [`Tx::update_instance`] changes of an instance; what it leaves unset stays as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[must_use]
+pub struct InstanceUpdate<'a> {
+    status: Option<InstanceStatus>,
+    flavor_id: Option<&'a str>,
+    volume_size: Option<i64>,
+    quota_state: Option<QuotaState>,
+}
+
+impl<'a> InstanceUpdate<'a> {
+    /// Changes nothing (but `updated_at`).
+    pub fn new() -> Self {
+        InstanceUpdate::default()
+    }
+
+    /// Changes only the status.
+    pub fn to_status(status: InstanceStatus) -> Self {
+        InstanceUpdate::new().status(status)
+    }
+
+    /// Sets the status.
+    pub fn status(mut self, status: InstanceStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets the flavor.
+    pub fn flavor(mut self, flavor_id: &'a str) -> Self {
+        self.flavor_id = Some(flavor_id);
+        self
+    }
+
+    /// Sets the volume size, GiB.
+    pub fn volume_size(mut self, size: i64) -> Self {
+        self.volume_size = Some(size);
+        self
+    }
+
+    /// Sets the quota state.
+    pub fn quota_state(mut self, state: QuotaState) -> Self {
+        self.quota_state = Some(state);
+        self
+    }
 }
 
 /// Which instances a listing includes.
@@ -260,11 +306,11 @@ impl Store {
     }
 
     /// Sets an instance's status.
-    pub async fn set_instance_status(&self, id: &str, status: &str) -> StoreResult<()> {
+    pub async fn set_instance_status(&self, id: &str, status: InstanceStatus) -> StoreResult<()> {
         let now = now_ms();
         on_db!(self, pool => sqlx::query("UPDATE instances SET status = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
-            .bind(status)
+            .bind(status.as_str())
             .bind(now)
             .execute(pool)
             .await.map(|done| done.rows_affected()))?;
@@ -276,8 +322,8 @@ impl Store {
     pub async fn set_idle_instance_status(
         &self,
         id: &str,
-        expected: &str,
-        status: &str,
+        expected: InstanceStatus,
+        status: InstanceStatus,
     ) -> StoreResult<bool> {
         let now = now_ms();
         let changed = on_db!(self, pool => sqlx::query(
@@ -285,8 +331,8 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM tasks WHERE resource_id = $1 AND state IN ('pending', 'running'))",
         )
         .bind(id)
-        .bind(expected)
-        .bind(status)
+        .bind(expected.as_str())
+        .bind(status.as_str())
         .bind(now)
         .execute(pool)
         .await.map(|done| done.rows_affected()))?;
@@ -400,7 +446,7 @@ impl Tx {
             id: new.id.clone(),
             project_id: new.project_id.clone(),
             name: new.name.clone(),
-            status: "BUILD".into(),
+            status: InstanceStatus::Build,
             flavor_id: new.flavor_id.clone(),
             volume_size: new.volume_size,
             datastore_version_id: new.datastore_version_id.clone(),
@@ -411,7 +457,7 @@ impl Tx {
             serial,
             node_dir,
             port: i64::from(new.port),
-            quota_state: "reserved".into(),
+            quota_state: QuotaState::Reserved,
             fault_message: None,
             fault_details: None,
             fault_at: None,
@@ -433,16 +479,21 @@ impl Tx {
         })
     }
 
-    /// Updates an instance's status (and optionally flavor, volume size, quota state) in this
-    /// transaction.
+    /// Updates what `update` sets of an instance (status, flavor, volume size, quota state) in
+    /// this transaction, in one statement; `updated_at` is set in any case.
     pub async fn update_instance(
         &mut self,
         id: &str,
-        status: Option<&str>,
-        flavor_id: Option<&str>,
-        volume_size: Option<i64>,
-        quota_state: Option<&str>,
+        update: InstanceUpdate<'_>,
     ) -> StoreResult<()> {
+        let InstanceUpdate {
+            status,
+            flavor_id,
+            volume_size,
+            quota_state,
+        } = update;
+        let status = status.map(InstanceStatus::as_str);
+        let quota_state = quota_state.map(QuotaState::as_str);
         let now = now_ms();
         on_tx!(self, t => sqlx::query(
             "UPDATE instances SET status = COALESCE($2, status), flavor_id = COALESCE($3, flavor_id), \
@@ -619,5 +670,100 @@ impl Tx {
         let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1");
         on_tx!(self, t => sqlx::query_as(&sql).bind(id).fetch_optional(&mut **t).await?)
             .ok_or_else(|| StoreError::NotFound(format!("Instance {id}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{NewDatastoreVersion, Visibility};
+    use super::*;
+
+    async fn store_with_instance(dir: &std::path::Path) -> (Store, Instance) {
+        let store = Store::connect(&format!("sqlite://{}", dir.join("store.db").display()))
+            .await
+            .unwrap();
+        store.create_flavor("f1", "small", 512, 1).await.unwrap();
+        store.create_flavor("f2", "large", 1024, 2).await.unwrap();
+        let version = store
+            .create_datastore_version(&NewDatastoreVersion {
+                datastore_name: "redis".into(),
+                name: "7".into(),
+                driver_name: "redis".into(),
+                driver_requirement: "*".into(),
+                image: String::new(),
+                packages: String::new(),
+                active: true,
+                default: None,
+                visibility: Visibility::Public,
+            })
+            .await
+            .unwrap();
+        let new = NewInstance {
+            id: "i1".into(),
+            project_id: "p".into(),
+            name: "one".into(),
+            flavor_id: "f1".into(),
+            volume_size: 1,
+            datastore_version_id: version.id,
+            driver_digest: "d".into(),
+            configuration_id: None,
+            replica_of_id: None,
+            port: 40000,
+            applied_settings: "[]".into(),
+            placement: Placement {
+                host_id: "h".into(),
+                backend: "process".into(),
+                address: "127.0.0.1:40000".into(),
+            },
+        };
+        let mut tx = store.write().await.unwrap();
+        let serial = tx.next_serial().await.unwrap();
+        let inserted = tx.insert_instance(&new, serial).await.unwrap();
+        tx.commit().await.unwrap();
+        (store, inserted)
+    }
+
+    #[tokio::test]
+    async fn rows_decode_to_states_and_updates_set_only_what_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, inserted) = store_with_instance(dir.path()).await;
+        let read = store.instance("i1").await.unwrap();
+        assert_eq!(read.status, InstanceStatus::Build);
+        assert_eq!(read.quota_state, QuotaState::Reserved);
+        assert_eq!(read.status, inserted.status);
+
+        let mut tx = store.write().await.unwrap();
+        tx.update_instance(
+            "i1",
+            InstanceUpdate::to_status(InstanceStatus::Active).quota_state(QuotaState::Committed),
+        )
+        .await
+        .unwrap();
+        tx.update_instance("i1", InstanceUpdate::new().flavor("f2").volume_size(3))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let read = store.instance("i1").await.unwrap();
+        assert_eq!(read.status, InstanceStatus::Active);
+        assert_eq!(read.quota_state, QuotaState::Committed);
+        assert_eq!(read.flavor_id, "f2");
+        assert_eq!(read.volume_size, 3);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_status_in_the_store_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_instance(dir.path()).await;
+        on_db!(store, pool => sqlx::query("UPDATE instances SET status = 'BUILDING' WHERE id = 'i1'")
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        match store.instance("i1").await {
+            Err(StoreError::Corrupt(message)) => {
+                assert!(message.contains("BUILDING"), "{message}")
+            }
+            other => panic!("not corrupt: {other:?}"),
+        }
     }
 }

@@ -12,6 +12,7 @@ mod flavors;
 mod hosts;
 mod instances;
 mod quotas;
+mod status;
 mod tasks;
 
 use std::str::FromStr;
@@ -28,8 +29,9 @@ pub use datastores::{Datastore, DatastoreVersion, NewDatastoreVersion, Visibilit
 pub use drivers::{DriverRecord, StoredDriver};
 pub use flavors::Flavor;
 pub use hosts::{HostAnnouncement, HostRecord};
-pub use instances::{Instance, InstanceFilter, NewInstance, Placement};
+pub use instances::{Instance, InstanceFilter, InstanceUpdate, NewInstance, Placement};
 pub use quotas::{Reservation, Usage};
+pub use status::{InstanceStatus, QuotaState, UnknownState};
 pub use tasks::{Advance, NewTask, Task, TaskHost, TaskState, Wait};
 
 /// Migrations for each database.
@@ -63,7 +65,7 @@ pub enum StoreError {
     },
     /// The database failed.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// A stored value this release cannot read.
     #[error("the store holds something unreadable: {0}")]
     Corrupt(String),
@@ -74,6 +76,19 @@ pub enum StoreError {
 
 /// A shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    /// A row whose state names nothing this release knows is `Corrupt`; anything else is the
+    /// database's failure.
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::ColumnDecode { index, source } = &error
+            && let Some(unknown) = source.downcast_ref::<UnknownState>()
+        {
+            return StoreError::Corrupt(format!("column {index}: {unknown}"));
+        }
+        StoreError::Database(error)
+    }
+}
 
 impl StoreError {
     /// Maps a unique-constraint violation to `Conflict(message)`, anything else to `Database`.

@@ -2,7 +2,7 @@
 //! status writes.
 
 use crate::runtime::Driver;
-use crate::store::{Reservation, Tx};
+use crate::store::{InstanceStatus, InstanceUpdate, Reservation, Tx};
 
 use super::super::context::InstanceNode;
 use super::super::task::{Cx, StepError};
@@ -44,9 +44,9 @@ pub async fn driver(cx: &Cx<'_>, digest: &str) -> Result<Driver, StepError> {
 }
 
 /// Sets an instance's status in a transaction of its own.
-pub async fn set_status(cx: &Cx<'_>, id: &str, status: &str) -> Result<(), StepError> {
+pub async fn set_status(cx: &Cx<'_>, id: &str, status: InstanceStatus) -> Result<(), StepError> {
     let mut tx = cx.inner.store.write().await?;
-    tx.update_instance(id, Some(status), None, None, None)
+    tx.update_instance(id, InstanceUpdate::to_status(status))
         .await?;
     tx.commit().await?;
     Ok(())

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::types::ApplyRequest;
-use crate::store::{StoreResult, Task, Tx};
+use crate::store::{InstanceStatus, InstanceUpdate, QuotaState, StoreResult, Task, Tx};
 
 use super::super::Inner;
 use super::super::context::{active_driver, settings_from_json};
@@ -26,7 +26,7 @@ pub struct ApplyInput {
     /// The group attached before, restored if the server refuses the values.
     pub previous_configuration_id: Option<String>,
     /// The status before, restored on failure.
-    pub previous_status: String,
+    pub previous_status: InstanceStatus,
 }
 
 /// The one stage of [`Apply`].
@@ -121,15 +121,16 @@ impl Workflow for Apply {
         tx.set_applied_settings(id, &input.target).await?;
         // A server that was not running keeps its status until it is started; a restart
         // still owed for earlier values stays owed.
-        let owed = input.previous_status == "RESTART_REQUIRED";
+        let owed = input.previous_status == InstanceStatus::RestartRequired;
         let status = if applied.offline && !owed {
-            input.previous_status.as_str()
+            input.previous_status
         } else if applied.restart_required || owed {
-            "RESTART_REQUIRED"
+            InstanceStatus::RestartRequired
         } else {
-            "ACTIVE"
+            InstanceStatus::Active
         };
-        tx.update_instance(id, Some(status), None, None, None).await
+        tx.update_instance(id, InstanceUpdate::to_status(status))
+            .await
     }
 
     async fn on_failure(
@@ -143,7 +144,7 @@ impl Workflow for Apply {
             .await?;
         tx.set_instance_configuration(id, input.previous_configuration_id.as_deref())
             .await?;
-        tx.update_instance(id, Some(&input.previous_status), None, None, None)
+        tx.update_instance(id, InstanceUpdate::to_status(input.previous_status))
             .await
     }
 }
@@ -175,10 +176,7 @@ pub(crate) fn apply_queued<'a>(
         } else {
             instance.applied_settings.clone()
         };
-        let settled = matches!(
-            instance.status.as_str(),
-            "ACTIVE" | "RESTART_REQUIRED" | "SHUTDOWN" | "ERROR"
-        ) && instance.quota_state == "committed";
+        let settled = instance.status.is_settled() && instance.quota_state == QuotaState::Committed;
         if group.settings == tried || group.settings == instance.applied_settings || !settled {
             return;
         }
@@ -197,7 +195,7 @@ pub(crate) fn apply_queued<'a>(
             target: group.settings.clone(),
             previous: instance.applied_settings.clone(),
             previous_configuration_id: Some(group_id),
-            previous_status: instance.status.clone(),
+            previous_status: instance.status,
         };
         let queued = async {
             let mut tx = inner.store.write().await?;

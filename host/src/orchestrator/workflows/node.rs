@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::runtime::types::{Database, PrepareRequest, User};
 use crate::secrets::Secret;
-use crate::store::{Instance, Reservation, StoreResult, Tx};
+use crate::store::{
+    Instance, InstanceStatus, InstanceUpdate, QuotaState, Reservation, StoreResult, Tx,
+};
 
 use super::super::context::InstanceNode;
 use super::super::task::{Cx, Next, Runs, StepError, StepResult, Workflow};
@@ -217,10 +219,7 @@ pub(super) async fn finish_build(
     commit_all(tx, quota).await?;
     tx.update_instance(
         cx.resource_id(),
-        Some("ACTIVE"),
-        None,
-        None,
-        Some("committed"),
+        InstanceUpdate::to_status(InstanceStatus::Active).quota_state(QuotaState::Committed),
     )
     .await
 }
@@ -236,8 +235,11 @@ pub(super) async fn fail_build(
     tx.set_instance_fault(id, &error.message, &error.details)
         .await?;
     release_all(tx, quota).await?;
-    tx.update_instance(id, Some("ERROR"), None, None, Some("released"))
-        .await
+    tx.update_instance(
+        id,
+        InstanceUpdate::to_status(InstanceStatus::Error).quota_state(QuotaState::Released),
+    )
+    .await
 }
 
 /// A node action that failed: a fault and ERROR.
@@ -245,7 +247,7 @@ async fn fail_action(cx: &Cx<'_>, tx: &mut Tx, error: &StepError) -> StoreResult
     let id = cx.resource_id();
     tx.set_instance_fault(id, &error.message, &error.details)
         .await?;
-    tx.update_instance(id, Some("ERROR"), None, None, None)
+    tx.update_instance(id, InstanceUpdate::to_status(InstanceStatus::Error))
         .await
 }
 
@@ -310,14 +312,17 @@ async fn release_held(tx: &mut Tx, instance: &Instance) -> StoreResult<()> {
             resource: resource.into(),
             amount,
         };
-        match instance.quota_state.as_str() {
-            "committed" => tx.release_usage(&reservation).await?,
-            "reserved" => tx.release_reservation(&reservation).await?,
-            _ => {}
+        match instance.quota_state {
+            QuotaState::Committed => tx.release_usage(&reservation).await?,
+            QuotaState::Reserved => tx.release_reservation(&reservation).await?,
+            QuotaState::Released => {}
         }
     }
-    tx.update_instance(&instance.id, None, None, None, Some("released"))
-        .await
+    tx.update_instance(
+        &instance.id,
+        InstanceUpdate::new().quota_state(QuotaState::Released),
+    )
+    .await
 }
 
 /// Stops an instance's server, leaving it SHUTDOWN (the management API's `stop`).
@@ -362,8 +367,11 @@ impl Workflow for Stop {
     }
 
     async fn on_success(cx: &Cx<'_>, tx: &mut Tx, _: &(), _: &()) -> StoreResult<()> {
-        tx.update_instance(cx.resource_id(), Some("SHUTDOWN"), None, None, None)
-            .await
+        tx.update_instance(
+            cx.resource_id(),
+            InstanceUpdate::to_status(InstanceStatus::Shutdown),
+        )
+        .await
     }
 
     async fn on_failure(cx: &Cx<'_>, tx: &mut Tx, _: &(), error: &StepError) -> StoreResult<()> {
@@ -433,8 +441,11 @@ impl Workflow for Restart {
     }
 
     async fn on_success(cx: &Cx<'_>, tx: &mut Tx, _: &DriverInput, _: &()) -> StoreResult<()> {
-        tx.update_instance(cx.resource_id(), Some("ACTIVE"), None, None, None)
-            .await
+        tx.update_instance(
+            cx.resource_id(),
+            InstanceUpdate::to_status(InstanceStatus::Active),
+        )
+        .await
     }
 
     async fn on_failure(
@@ -517,10 +528,7 @@ impl Workflow for ResizeFlavor {
     ) -> StoreResult<()> {
         tx.update_instance(
             cx.resource_id(),
-            Some("ACTIVE"),
-            Some(&input.flavor_id),
-            None,
-            None,
+            InstanceUpdate::to_status(InstanceStatus::Active).flavor(&input.flavor_id),
         )
         .await
     }
@@ -597,10 +605,7 @@ impl Workflow for ResizeVolume {
         tx.commit_reservation(&input.quota).await?;
         tx.update_instance(
             cx.resource_id(),
-            Some("ACTIVE"),
-            None,
-            Some(input.size),
-            None,
+            InstanceUpdate::to_status(InstanceStatus::Active).volume_size(input.size),
         )
         .await
     }
@@ -614,7 +619,10 @@ impl Workflow for ResizeVolume {
         tx.release_reservation(&input.quota).await?;
         tx.set_instance_fault(cx.resource_id(), &error.message, &error.details)
             .await?;
-        tx.update_instance(cx.resource_id(), Some("ACTIVE"), None, None, None)
-            .await
+        tx.update_instance(
+            cx.resource_id(),
+            InstanceUpdate::to_status(InstanceStatus::Active),
+        )
+        .await
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::runtime::types::{NodeRole, ReplicaSource};
 use crate::secrets::Secret;
-use crate::store::{Reservation, StoreResult, TaskState, Tx};
+use crate::store::{InstanceStatus, InstanceUpdate, Reservation, StoreResult, TaskState, Tx};
 
 use super::super::context::InstanceNode;
 use super::super::snapshots;
@@ -177,14 +177,14 @@ async fn enable_source(cx: &Cx<'_>, input: &CreateReplicasInput) -> Result<Secre
     if setup.restart_required {
         // The source shows RESTART while it restarts for its replicas, then its status again
         // (a retried step finds its own RESTART).
-        let status = match source.instance.status.as_str() {
-            "RESTART" => "ACTIVE".to_string(),
-            other => other.to_string(),
+        let status = match source.instance.status {
+            InstanceStatus::Restart => InstanceStatus::Active,
+            other => other,
         };
-        set_status(cx, &source.instance.id, "RESTART").await?;
+        set_status(cx, &source.instance.id, InstanceStatus::Restart).await?;
         source.node.stop().await.map_err(StepError::new)?;
         source.node.start().await.map_err(StepError::new)?;
-        set_status(cx, &source.instance.id, &status).await?;
+        set_status(cx, &source.instance.id, status).await?;
     }
     let mut tx = cx.inner.store.write().await?;
     for replica in &input.replicas {
@@ -370,8 +370,11 @@ impl Workflow for Detach {
 
     async fn on_success(cx: &Cx<'_>, tx: &mut Tx, _: &DetachInput, _: &()) -> StoreResult<()> {
         tx.set_replication(cx.resource_id(), None, None).await?;
-        tx.update_instance(cx.resource_id(), Some("ACTIVE"), None, None, None)
-            .await
+        tx.update_instance(
+            cx.resource_id(),
+            InstanceUpdate::to_status(InstanceStatus::Active),
+        )
+        .await
     }
 
     async fn on_failure(
@@ -382,7 +385,10 @@ impl Workflow for Detach {
     ) -> StoreResult<()> {
         tx.set_instance_fault(cx.resource_id(), &error.message, &error.details)
             .await?;
-        tx.update_instance(cx.resource_id(), Some("ACTIVE"), None, None, None)
-            .await
+        tx.update_instance(
+            cx.resource_id(),
+            InstanceUpdate::to_status(InstanceStatus::Active),
+        )
+        .await
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::runtime::types::NodeRole;
 use crate::secrets::Secret;
-use crate::store::{StoreResult, Tx};
+use crate::store::{InstanceStatus, InstanceUpdate, StoreResult, Tx};
 
 use super::super::task::{Cx, Next, Runs, StepError, StepResult, Workflow};
 use super::common::{driver, host_is_silent, node, own_node};
@@ -55,8 +55,11 @@ async fn repoint(
 async fn fail(cx: &Cx<'_>, tx: &mut Tx, error: &StepError) -> StoreResult<()> {
     tx.set_instance_fault(cx.resource_id(), &error.message, &error.details)
         .await?;
-    tx.update_instance(cx.resource_id(), Some("ERROR"), None, None, None)
-        .await
+    tx.update_instance(
+        cx.resource_id(),
+        InstanceUpdate::to_status(InstanceStatus::Error),
+    )
+    .await
 }
 
 /// A switchover to the task's replica, with its source healthy.
@@ -172,8 +175,11 @@ impl Workflow for Promote {
     }
 
     async fn on_success(cx: &Cx<'_>, tx: &mut Tx, _: &PromoteInput, _: &()) -> StoreResult<()> {
-        tx.update_instance(cx.resource_id(), Some("ACTIVE"), None, None, None)
-            .await
+        tx.update_instance(
+            cx.resource_id(),
+            InstanceUpdate::to_status(InstanceStatus::Active),
+        )
+        .await
     }
 
     /// A promotion that fails midway leaves the set as its steps left it, with the fault
@@ -296,8 +302,11 @@ impl Workflow for Eject {
                 let info = take_over(cx, &input.driver, &candidate).await?;
                 let mut tx = cx.inner.store.write().await?;
                 tx.set_replication(&candidate, None, None).await?;
-                tx.update_instance(&candidate, Some("ACTIVE"), None, None, None)
-                    .await?;
+                tx.update_instance(
+                    &candidate,
+                    InstanceUpdate::to_status(InstanceStatus::Active),
+                )
+                .await?;
                 tx.commit().await?;
                 Next::Step(EjectStage::RepointToSuccessor { candidate, info })
             }
@@ -324,7 +333,7 @@ impl Workflow for Eject {
         );
         tx.set_instance_fault(id, &message, &message).await?;
         tx.mark_ejected(id, &ejected.successor).await?;
-        tx.update_instance(id, Some("ERROR"), None, None, None)
+        tx.update_instance(id, InstanceUpdate::to_status(InstanceStatus::Error))
             .await
     }
 
