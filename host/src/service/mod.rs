@@ -10,6 +10,7 @@ pub mod datastores;
 pub mod drivers;
 pub mod flavors;
 pub mod instances;
+mod listing;
 pub mod quotas;
 
 use std::sync::Arc;

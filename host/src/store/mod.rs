@@ -11,6 +11,7 @@ mod drivers;
 mod flavors;
 mod hosts;
 mod instances;
+mod listing;
 mod quotas;
 mod tasks;
 
@@ -29,6 +30,7 @@ pub use drivers::{DriverRecord, StoredDriver};
 pub use flavors::Flavor;
 pub use hosts::HostRecord;
 pub use instances::{Instance, InstanceFilter, NewInstance, Placement};
+pub use listing::ListedInstance;
 pub use quotas::{Reservation, Usage};
 pub use tasks::{Advance, NewTask, Task, TaskHost, TaskState, Wait};
 
@@ -97,6 +99,8 @@ enum Db {
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// The catalog held in memory (SQLite only: see [`listing`]).
+    catalog: Option<std::sync::Arc<listing::Catalog>>,
 }
 
 /// An open write transaction.
@@ -156,7 +160,8 @@ impl Store {
             SQLITE_MIGRATIONS.run(&pool).await?;
             Db::Sqlite(pool)
         };
-        Ok(Store { db })
+        let catalog = matches!(db, Db::Sqlite(_)).then(Default::default);
+        Ok(Store { db, catalog })
     }
 
     /// Which database this is, for logs.

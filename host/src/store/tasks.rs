@@ -40,7 +40,7 @@ impl TaskState {
         }
     }
 
-    fn parse(text: &str) -> StoreResult<TaskState> {
+    pub(super) fn parse(text: &str) -> StoreResult<TaskState> {
         Ok(match text {
             "queued" => TaskState::Queued,
             "held" => TaskState::Held,
@@ -68,7 +68,7 @@ impl TaskState {
 }
 
 /// The states that hold a resource (one per resource, enforced by the database).
-const ACTIVE: &str = "('pending', 'running', 'waiting', 'held')";
+pub(super) const ACTIVE: &str = "('pending', 'running', 'waiting', 'held')";
 
 /// A task row.
 #[derive(Debug, Clone, PartialEq, Eq)]
