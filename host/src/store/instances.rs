@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use super::{Store, StoreError, StoreResult, Tx, now_ms, on_db, on_tx};
 
 /// An instance row.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct Instance {
     /// Its id (a UUID).
     pub id: String,

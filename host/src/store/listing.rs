@@ -10,10 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::instances::COLUMNS;
-use super::tasks::{ACTIVE, TaskState};
+use super::tasks::{ACTIVE, COLUMNS as TASK_COLUMNS, TaskState};
 use super::{
-    DatastoreVersion, Flavor, Instance, InstanceFilter, Store, StoreError, StoreResult, Task,
-    on_db,
+    DatastoreVersion, Flavor, Instance, InstanceFilter, Store, StoreError, StoreResult, Task, on_db,
 };
 
 /// One cached list and the catalog generation it was read at.
@@ -84,75 +83,95 @@ pub struct ListedInstance {
     pub replicas: Vec<(String, String)>,
 }
 
-/// A row of the page: an instance, its group's name, host, active task (`t_…`, all NULL
-/// without one) and one replica (NULL without any; an instance with several has a row each).
-#[derive(sqlx::FromRow)]
-struct PageRow {
-    #[sqlx(flatten)]
-    instance: Instance,
-    c_name: Option<String>,
-    h_name: Option<String>,
-    h_heartbeat_at: Option<i64>,
-    r_id: Option<String>,
-    r_name: Option<String>,
-    t_id: Option<String>,
-    t_resource_id: Option<String>,
-    t_kind: Option<String>,
-    t_state: Option<String>,
-    t_workflow_version: Option<i64>,
-    t_payload: Option<String>,
-    t_stage: Option<String>,
-    t_last_step: Option<String>,
-    t_step_number: Option<i64>,
-    t_step_count: Option<i64>,
-    t_parent_id: Option<String>,
-    t_join_policy: Option<String>,
-    t_wake_at: Option<i64>,
-    t_host_id: Option<String>,
-    t_cancel_requested: Option<bool>,
-    t_progress: Option<String>,
-    t_step_started_at: Option<i64>,
-    t_driver: Option<String>,
-    t_lease_owner: Option<String>,
-    t_lease_until: Option<i64>,
-    t_attempts: Option<i64>,
-    t_error: Option<String>,
-    t_created_at: Option<i64>,
-    t_updated_at: Option<i64>,
+/// An instance of the page as the statement writes it: the instance, its group's name, its
+/// host's name and heartbeat, one replica (an instance with several is there once per
+/// replica) and its active task (every field null without one).
+#[derive(serde::Deserialize)]
+struct Entry {
+    i: Instance,
+    c: Option<String>,
+    h: Option<String>,
+    hb: Option<i64>,
+    r: Option<String>,
+    rn: Option<String>,
+    t: TaskEntry,
 }
 
-impl PageRow {
-    fn task(&mut self) -> StoreResult<Option<Task>> {
-        let Some(id) = self.t_id.take() else {
+/// A task's columns (SQLite writes booleans as 0 and 1, PostgreSQL as false and true).
+#[derive(serde::Deserialize)]
+struct TaskEntry {
+    id: Option<String>,
+    resource_id: Option<String>,
+    kind: Option<String>,
+    state: Option<String>,
+    workflow_version: Option<i64>,
+    payload: Option<String>,
+    stage: Option<String>,
+    last_step: Option<String>,
+    step_number: Option<i64>,
+    step_count: Option<i64>,
+    parent_id: Option<String>,
+    join_policy: Option<String>,
+    wake_at: Option<i64>,
+    host_id: Option<String>,
+    cancel_requested: Option<serde_json::Value>,
+    progress: Option<String>,
+    step_started_at: Option<i64>,
+    driver: Option<String>,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    attempts: Option<i64>,
+    error: Option<String>,
+    created_at: Option<i64>,
+    updated_at: Option<i64>,
+}
+
+impl TaskEntry {
+    fn task(self) -> StoreResult<Option<Task>> {
+        let Some(id) = self.id else {
             return Ok(None);
         };
         Ok(Some(Task {
             id,
-            resource_id: self.t_resource_id.take().unwrap_or_default(),
-            kind: self.t_kind.take().unwrap_or_default(),
-            state: TaskState::parse(self.t_state.as_deref().unwrap_or_default())?,
-            workflow_version: self.t_workflow_version.unwrap_or_default(),
-            input: self.t_payload.take().unwrap_or_default(),
-            stage: self.t_stage.take(),
-            last_step: self.t_last_step.take(),
-            step_number: self.t_step_number.unwrap_or_default(),
-            step_count: self.t_step_count.unwrap_or_default(),
-            parent_id: self.t_parent_id.take(),
-            join_policy: self.t_join_policy.take(),
-            wake_at: self.t_wake_at,
-            host_id: self.t_host_id.take(),
-            cancel_requested: self.t_cancel_requested.unwrap_or_default(),
-            progress: self.t_progress.take(),
-            step_started_at: self.t_step_started_at,
-            driver: self.t_driver.take(),
-            lease_owner: self.t_lease_owner.take(),
-            lease_until: self.t_lease_until,
-            attempts: self.t_attempts.unwrap_or_default(),
-            error: self.t_error.take(),
-            created_at: self.t_created_at.unwrap_or_default(),
-            updated_at: self.t_updated_at.unwrap_or_default(),
+            resource_id: self.resource_id.unwrap_or_default(),
+            kind: self.kind.unwrap_or_default(),
+            state: TaskState::parse(self.state.as_deref().unwrap_or_default())?,
+            workflow_version: self.workflow_version.unwrap_or_default(),
+            input: self.payload.unwrap_or_default(),
+            stage: self.stage,
+            last_step: self.last_step,
+            step_number: self.step_number.unwrap_or_default(),
+            step_count: self.step_count.unwrap_or_default(),
+            parent_id: self.parent_id,
+            join_policy: self.join_policy,
+            wake_at: self.wake_at,
+            host_id: self.host_id,
+            cancel_requested: match self.cancel_requested {
+                Some(serde_json::Value::Bool(b)) => b,
+                Some(serde_json::Value::Number(n)) => n.as_i64() != Some(0),
+                _ => false,
+            },
+            progress: self.progress,
+            step_started_at: self.step_started_at,
+            driver: self.driver,
+            lease_owner: self.lease_owner,
+            lease_until: self.lease_until,
+            attempts: self.attempts.unwrap_or_default(),
+            error: self.error,
+            created_at: self.created_at.unwrap_or_default(),
+            updated_at: self.updated_at.unwrap_or_default(),
         }))
     }
+}
+
+/// `'name', prefix.name` for each of `columns`, the arguments of a JSON object builder.
+fn pairs(prefix: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(str::trim)
+        .map(|column| format!("'{column}', {prefix}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
@@ -166,11 +185,7 @@ impl Store {
     /// memory on SQLite.
     pub async fn flavors_shared(&self) -> StoreResult<Arc<Vec<Flavor>>> {
         match &self.catalog {
-            Some(catalog) => {
-                catalog
-                    .get(|c| &c.flavors, self.read_flavors())
-                    .await
-            }
+            Some(catalog) => catalog.get(|c| &c.flavors, self.read_flavors()).await,
             None => Ok(Arc::new(self.read_flavors().await?)),
         }
     }
@@ -189,14 +204,15 @@ impl Store {
     }
 
     /// A page of a project's live instances as [`Store::instances`] lists them, each with its
-    /// group's name, its host, its active task and its replicas, in one statement.
+    /// group's name, its host, its active task and its replicas: one statement answering one
+    /// row, the page as JSON. (Row by row, the SQLite driver hands each row from its thread to
+    /// the caller's, which costs more than reading it.)
     pub async fn instance_page(&self, filter: &InstanceFilter) -> StoreResult<Vec<ListedInstance>> {
         let project = filter.project_id.clone().ok_or_else(|| {
             StoreError::Corrupt("a page of instances is listed for a project".into())
         })?;
-        let mut page = format!(
-            "SELECT {COLUMNS} FROM instances WHERE deleted_at IS NULL AND project_id = $1"
-        );
+        let mut page =
+            format!("SELECT {COLUMNS} FROM instances WHERE deleted_at IS NULL AND project_id = $1");
         if !filter.include_clustered {
             page.push_str(" AND cluster_id IS NULL");
         }
@@ -211,42 +227,46 @@ impl Store {
             page.push_str(" AND $2 = $2");
         }
         page.push_str(" ORDER BY created_at, id LIMIT $3");
+        // The same statement on both, but for the names of the JSON functions.
+        let (array, object) = match self.db {
+            super::Db::Sqlite(_) => ("json_group_array", "json_object"),
+            super::Db::Postgres(_) => ("json_agg", "json_build_object"),
+        };
+        let instance = pairs("i", COLUMNS);
+        let task = pairs("t", TASK_COLUMNS);
         let sql = format!(
-            "SELECT i.*, c.name AS c_name, h.name AS h_name, h.heartbeat_at AS h_heartbeat_at, \
-             r.id AS r_id, r.name AS r_name, \
-             t.id AS t_id, t.resource_id AS t_resource_id, t.kind AS t_kind, t.state AS t_state, \
-             t.workflow_version AS t_workflow_version, t.payload AS t_payload, t.stage AS t_stage, \
-             t.last_step AS t_last_step, t.step_number AS t_step_number, t.step_count AS t_step_count, \
-             t.parent_id AS t_parent_id, t.join_policy AS t_join_policy, t.wake_at AS t_wake_at, \
-             t.host_id AS t_host_id, t.cancel_requested AS t_cancel_requested, t.progress AS t_progress, \
-             t.step_started_at AS t_step_started_at, t.driver AS t_driver, t.lease_owner AS t_lease_owner, \
-             t.lease_until AS t_lease_until, t.attempts AS t_attempts, t.error AS t_error, \
-             t.created_at AS t_created_at, t.updated_at AS t_updated_at \
+            "SELECT CAST({array}({object}('i', {object}({instance}), 'c', c.name, 'h', h.name, \
+             'hb', h.heartbeat_at, 'r', r.id, 'rn', r.name, 't', {object}({task})) \
+             ORDER BY i.created_at, i.id, r.created_at, r.id) AS TEXT) \
              FROM ({page}) i \
              LEFT JOIN configurations c ON c.id = i.configuration_id AND c.project_id = $1 \
              LEFT JOIN hosts h ON h.id = i.host_id \
              LEFT JOIN tasks t ON t.resource_id = i.id AND t.state IN {ACTIVE} \
-             LEFT JOIN instances r ON r.replica_of_id = i.id AND r.project_id = $1 AND r.deleted_at IS NULL \
-             ORDER BY i.created_at, i.id, r.created_at, r.id"
+             LEFT JOIN instances r ON r.replica_of_id = i.id AND r.project_id = $1 AND r.deleted_at IS NULL"
         );
         let marker = filter.marker.clone().unwrap_or_default();
         let limit = filter.limit.unwrap_or(i64::MAX);
-        let rows: Vec<PageRow> = on_db!(self, pool => sqlx::query_as(&sql).bind(&project).bind(&marker).bind(limit).fetch_all(pool).await?);
-        let mut page: Vec<ListedInstance> = Vec::with_capacity(rows.len());
-        for mut row in rows {
-            let replica = row.r_id.take().zip(row.r_name.take());
+        let json: Option<String> = on_db!(self, pool => sqlx::query_scalar(&sql).bind(&project).bind(&marker).bind(limit).fetch_one(pool).await?);
+        let entries: Vec<Entry> = match json {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("a page of instances: {e}")))?,
+            None => Vec::new(),
+        };
+        let mut page: Vec<ListedInstance> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let replica = entry.r.zip(entry.rn);
             if let Some(last) = page.last_mut()
-                && last.instance.id == row.instance.id
+                && last.instance.id == entry.i.id
             {
                 last.replicas.extend(replica);
                 continue;
             }
             page.push(ListedInstance {
-                task: row.task()?,
-                configuration_name: row.c_name.take(),
-                host: row.h_name.take().zip(row.h_heartbeat_at),
+                task: entry.t.task()?,
+                configuration_name: entry.c,
+                host: entry.h.zip(entry.hb),
                 replicas: replica.into_iter().collect(),
-                instance: row.instance,
+                instance: entry.i,
             });
         }
         Ok(page)

@@ -187,7 +187,7 @@ fn tasks(rows: Vec<TaskRow>) -> StoreResult<Vec<Task>> {
     rows.into_iter().map(Task::try_from).collect()
 }
 
-const COLUMNS: &str = "id, resource_id, kind, state, workflow_version, payload, stage, last_step, step_number, \
+pub(super) const COLUMNS: &str = "id, resource_id, kind, state, workflow_version, payload, stage, last_step, step_number, \
      step_count, parent_id, join_policy, wake_at, host_id, cancel_requested, progress, step_started_at, driver, \
      lease_owner, lease_until, attempts, error, created_at, updated_at";
 
