@@ -84,16 +84,13 @@ pub struct ListedInstance {
 }
 
 /// An instance of the page as the statement writes it: the instance, its group's name, its
-/// host's name and heartbeat, one replica (an instance with several is there once per
-/// replica) and its active task (every field null without one).
+/// host's name and heartbeat, and its active task (every field null without one).
 #[derive(serde::Deserialize)]
 struct Entry {
     i: Instance,
     c: Option<String>,
     h: Option<String>,
     hb: Option<i64>,
-    r: Option<String>,
-    rn: Option<String>,
     t: TaskEntry,
 }
 
@@ -227,45 +224,50 @@ impl Store {
             page.push_str(" AND $2 = $2");
         }
         page.push_str(" ORDER BY created_at, id LIMIT $3");
-        // The same statement on both, but for the names of the JSON functions.
-        let (array, object) = match self.db {
-            super::Db::Sqlite(_) => ("json_group_array", "json_object"),
-            super::Db::Postgres(_) => ("json_agg", "json_build_object"),
+        // The same statement on both, but for the names of the JSON functions. The project's
+        // replicas are a list of their own: joined to each instance, they would be looked for
+        // among all the project's instances once per instance (no index leads from a source
+        // to its replicas).
+        let (array, object, pair) = match self.db {
+            super::Db::Sqlite(_) => ("json_group_array", "json_object", "json_array"),
+            super::Db::Postgres(_) => ("json_agg", "json_build_object", "json_build_array"),
         };
         let instance = pairs("i", COLUMNS);
         let task = pairs("t", TASK_COLUMNS);
         let sql = format!(
-            "SELECT CAST({array}({object}('i', {object}({instance}), 'c', c.name, 'h', h.name, \
-             'hb', h.heartbeat_at, 'r', r.id, 'rn', r.name, 't', {object}({task})) \
-             ORDER BY i.created_at, i.id, r.created_at, r.id) AS TEXT) \
+            "SELECT CAST((SELECT {array}({object}('i', {object}({instance}), 'c', c.name, 'h', h.name, \
+             'hb', h.heartbeat_at, 't', {object}({task})) ORDER BY i.created_at, i.id) \
              FROM ({page}) i \
              LEFT JOIN configurations c ON c.id = i.configuration_id AND c.project_id = $1 \
              LEFT JOIN hosts h ON h.id = i.host_id \
-             LEFT JOIN tasks t ON t.resource_id = i.id AND t.state IN {ACTIVE} \
-             LEFT JOIN instances r ON r.replica_of_id = i.id AND r.project_id = $1 AND r.deleted_at IS NULL"
+             LEFT JOIN tasks t ON t.resource_id = i.id AND t.state IN {ACTIVE}) AS TEXT), \
+             CAST((SELECT {array}({pair}(r.replica_of_id, r.id, r.name) ORDER BY r.created_at, r.id) \
+             FROM instances r WHERE r.project_id = $1 AND r.replica_of_id IS NOT NULL AND r.deleted_at IS NULL) AS TEXT)"
         );
         let marker = filter.marker.clone().unwrap_or_default();
         let limit = filter.limit.unwrap_or(i64::MAX);
-        let json: Option<String> = on_db!(self, pool => sqlx::query_scalar(&sql).bind(&project).bind(&marker).bind(limit).fetch_one(pool).await?);
-        let entries: Vec<Entry> = match json {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("a page of instances: {e}")))?,
+        let (entries, replicas): (Option<String>, Option<String>) = on_db!(self, pool => sqlx::query_as(&sql).bind(&project).bind(&marker).bind(limit).fetch_one(pool).await?);
+        let corrupt =
+            |e: serde_json::Error| StoreError::Corrupt(format!("a page of instances: {e}"));
+        let entries: Vec<Entry> = match entries {
+            Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
+            None => Vec::new(),
+        };
+        let replicas: Vec<(String, String, String)> = match replicas {
+            Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
             None => Vec::new(),
         };
         let mut page: Vec<ListedInstance> = Vec::with_capacity(entries.len());
         for entry in entries {
-            let replica = entry.r.zip(entry.rn);
-            if let Some(last) = page.last_mut()
-                && last.instance.id == entry.i.id
-            {
-                last.replicas.extend(replica);
-                continue;
-            }
             page.push(ListedInstance {
                 task: entry.t.task()?,
                 configuration_name: entry.c,
                 host: entry.h.zip(entry.hb),
-                replicas: replica.into_iter().collect(),
+                replicas: replicas
+                    .iter()
+                    .filter(|(source, _, _)| *source == entry.i.id)
+                    .map(|(_, id, name)| (id.clone(), name.clone()))
+                    .collect(),
                 instance: entry.i,
             });
         }
