@@ -83,18 +83,18 @@ pub struct ListedInstance {
     pub replicas: Vec<(String, String)>,
 }
 
-/// An instance of the page as the statement writes it: the instance, its group's name, its
-/// host's name and heartbeat, and its active task (every field null without one).
+/// An instance of the page as the statement writes it: its place in the page, the instance,
+/// its group's name, and its host's name and heartbeat.
 #[derive(serde::Deserialize)]
 struct Entry {
+    n: i64,
     i: Instance,
     c: Option<String>,
     h: Option<String>,
     hb: Option<i64>,
-    t: TaskEntry,
 }
 
-/// A task's columns (SQLite writes booleans as 0 and 1, PostgreSQL as false and true).
+/// An active task's columns (SQLite writes booleans as 0 and 1, PostgreSQL as false and true).
 #[derive(serde::Deserialize)]
 struct TaskEntry {
     id: Option<String>,
@@ -208,8 +208,10 @@ impl Store {
         let project = filter.project_id.clone().ok_or_else(|| {
             StoreError::Corrupt("a page of instances is listed for a project".into())
         })?;
-        let mut page =
-            format!("SELECT {COLUMNS} FROM instances WHERE deleted_at IS NULL AND project_id = $1");
+        let mut page = format!(
+            "SELECT {COLUMNS}, row_number() OVER (ORDER BY created_at, id) AS n \
+             FROM instances WHERE deleted_at IS NULL AND project_id = $1"
+        );
         if !filter.include_clustered {
             page.push_str(" AND cluster_id IS NULL");
         }
@@ -224,10 +226,13 @@ impl Store {
             page.push_str(" AND $2 = $2");
         }
         page.push_str(" ORDER BY created_at, id LIMIT $3");
-        // The same statement on both, but for the names of the JSON functions. The project's
-        // replicas are a list of their own: joined to each instance, they would be looked for
-        // among all the project's instances once per instance (no index leads from a source
-        // to its replicas).
+        // The same statement on both, but for the names of the JSON functions. The page comes
+        // in any order with each instance's place in it (an aggregate sorting what it
+        // gathers, on SQLite, copies each element into a temporary index). The active tasks
+        // of the project's instances and its replicas are lists of their own: joined to each
+        // instance, the tasks would add two dozen empty fields to most, and the replicas would
+        // be looked for among all the project's instances once per instance (no index leads
+        // from a source to its replicas).
         let (array, object, pair) = match self.db {
             super::Db::Sqlite(_) => ("json_group_array", "json_object", "json_array"),
             super::Db::Postgres(_) => ("json_agg", "json_build_object", "json_build_array"),
@@ -235,24 +240,34 @@ impl Store {
         let instance = pairs("i", COLUMNS);
         let task = pairs("t", TASK_COLUMNS);
         let sql = format!(
-            "SELECT CAST((SELECT {array}({object}('i', {object}({instance}), 'c', c.name, 'h', h.name, \
-             'hb', h.heartbeat_at, 't', {object}({task})) ORDER BY i.created_at, i.id) \
+            "SELECT CAST((SELECT {array}({object}('n', i.n, 'i', {object}({instance}), 'c', c.name, \
+             'h', h.name, 'hb', h.heartbeat_at)) \
              FROM ({page}) i \
              LEFT JOIN configurations c ON c.id = i.configuration_id AND c.project_id = $1 \
-             LEFT JOIN hosts h ON h.id = i.host_id \
-             LEFT JOIN tasks t ON t.resource_id = i.id AND t.state IN {ACTIVE}) AS TEXT), \
+             LEFT JOIN hosts h ON h.id = i.host_id) AS TEXT), \
+             CAST((SELECT {array}({object}({task})) FROM tasks t WHERE t.state IN {ACTIVE} \
+             AND t.resource_id IN (SELECT id FROM instances WHERE project_id = $1 AND deleted_at IS NULL)) AS TEXT), \
              CAST((SELECT {array}({pair}(r.replica_of_id, r.id, r.name) ORDER BY r.created_at, r.id) \
              FROM instances r WHERE r.project_id = $1 AND r.replica_of_id IS NOT NULL AND r.deleted_at IS NULL) AS TEXT)"
         );
         let marker = filter.marker.clone().unwrap_or_default();
         let limit = filter.limit.unwrap_or(i64::MAX);
-        let (entries, replicas): (Option<String>, Option<String>) = on_db!(self, pool => sqlx::query_as(&sql).bind(&project).bind(&marker).bind(limit).fetch_one(pool).await?);
+        let (entries, tasks, replicas): (Option<String>, Option<String>, Option<String>) = on_db!(self, pool => sqlx::query_as(&sql).bind(&project).bind(&marker).bind(limit).fetch_one(pool).await?);
         let corrupt =
             |e: serde_json::Error| StoreError::Corrupt(format!("a page of instances: {e}"));
-        let entries: Vec<Entry> = match entries {
+        let mut entries: Vec<Entry> = match entries {
             Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
             None => Vec::new(),
         };
+        entries.sort_unstable_by_key(|entry| entry.n);
+        let tasks: Vec<TaskEntry> = match tasks {
+            Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
+            None => Vec::new(),
+        };
+        let mut tasks: std::collections::HashMap<String, TaskEntry> = tasks
+            .into_iter()
+            .filter_map(|t| Some((t.resource_id.clone()?, t)))
+            .collect();
         let replicas: Vec<(String, String, String)> = match replicas {
             Some(json) => serde_json::from_str(&json).map_err(corrupt)?,
             None => Vec::new(),
@@ -260,7 +275,10 @@ impl Store {
         let mut page: Vec<ListedInstance> = Vec::with_capacity(entries.len());
         for entry in entries {
             page.push(ListedInstance {
-                task: entry.t.task()?,
+                task: match tasks.remove(&entry.i.id) {
+                    Some(task) => task.task()?,
+                    None => None,
+                },
                 configuration_name: entry.c,
                 host: entry.h.zip(entry.hb),
                 replicas: replicas
