@@ -18,9 +18,32 @@ use crate::service::views::{
 
 /// Trove's timestamp format: seconds, no zone (UTC).
 pub fn timestamp(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-        .unwrap_or_default()
+    use chrono::{Datelike as _, Timelike as _};
+    let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
+        return String::new();
+    };
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    }
+    // What the format above writes, without parsing it on every call (a page of instances
+    // shows hundreds).
+    let mut text = String::with_capacity(19);
+    let mut push = |value: u32, digits: u32, after: Option<char>| {
+        for at in (0..digits).rev() {
+            text.push(char::from(b'0' + (value / 10u32.pow(at) % 10) as u8));
+        }
+        if let Some(c) = after {
+            text.push(c);
+        }
+    };
+    push(year as u32, 4, Some('-'));
+    push(t.month(), 2, Some('-'));
+    push(t.day(), 2, Some('T'));
+    push(t.hour(), 2, Some(':'));
+    push(t.minute(), 2, Some(':'));
+    push(t.second(), 2, None);
+    text
 }
 
 /// `self` (versioned) and `bookmark` (unversioned) links to a resource.
@@ -394,5 +417,30 @@ pub fn configuration(
         created: timestamp(group.created_at),
         updated: timestamp(group.updated_at),
         links: links(base, project, &format!("configurations/{}", group.id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_written_as_the_format_writes_them() {
+        for ms in [
+            0,
+            1,
+            999,
+            1_764_740_000_123,
+            -1,
+            -62_167_219_200_000,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let expected = chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                .unwrap_or_default();
+            assert_eq!(super::timestamp(ms), expected, "{ms}");
+        }
     }
 }

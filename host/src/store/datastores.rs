@@ -123,6 +123,11 @@ impl Store {
 
     /// Every version of every datastore, by datastore and version name.
     pub async fn datastore_versions(&self) -> StoreResult<Vec<DatastoreVersion>> {
+        Ok(self.datastore_versions_shared().await?.to_vec())
+    }
+
+    /// Every version of every datastore, from the database.
+    pub(super) async fn read_datastore_versions(&self) -> StoreResult<Vec<DatastoreVersion>> {
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM datastore_versions v JOIN datastores d ON d.id = v.datastore_id ORDER BY d.name, v.name"
         );
@@ -158,6 +163,7 @@ impl Store {
         &self,
         new: &NewDatastoreVersion,
     ) -> StoreResult<DatastoreVersion> {
+        let _catalog = self.catalog_write();
         let mut tx = self.write().await?;
         let id = insert_version(&mut tx, new).await?;
         tx.commit().await?;
@@ -167,6 +173,7 @@ impl Store {
     /// Registers a datastore version from configuration unless it exists; returns whether it
     /// was created.
     pub async fn ensure_datastore_version(&self, new: &NewDatastoreVersion) -> StoreResult<bool> {
+        let _catalog = self.catalog_write();
         let mut tx = self.write().await?;
         match insert_version(&mut tx, new).await {
             Ok(_) => {
@@ -191,6 +198,7 @@ impl Store {
         visibility: Option<Visibility>,
         default: Option<bool>,
     ) -> StoreResult<DatastoreVersion> {
+        let _catalog = self.catalog_write();
         let current = self.datastore_version(id).await?;
         let mut tx = self.write().await?;
         on_tx!(&mut tx, t => {
@@ -232,6 +240,7 @@ impl Store {
     /// Deletes a datastore version with its member and flavor lists. The caller checks that no
     /// instance uses it.
     pub async fn delete_datastore_version(&self, id: &str) -> StoreResult<()> {
+        let _catalog = self.catalog_write();
         let version = self.datastore_version(id).await?;
         let mut tx = self.write().await?;
         on_tx!(&mut tx, t => {

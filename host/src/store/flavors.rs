@@ -20,6 +20,11 @@ pub struct Flavor {
 impl Store {
     /// Every flavor, ordered by memory then id.
     pub async fn flavors(&self) -> StoreResult<Vec<Flavor>> {
+        Ok(self.flavors_shared().await?.to_vec())
+    }
+
+    /// Every flavor, from the database.
+    pub(super) async fn read_flavors(&self) -> StoreResult<Vec<Flavor>> {
         on_db!(self, pool => Ok(sqlx::query_as("SELECT id, name, ram_mb, vcpus, created_at FROM flavors ORDER BY ram_mb, id")
             .fetch_all(pool)
             .await?))
@@ -42,6 +47,7 @@ impl Store {
         ram_mb: i64,
         vcpus: i64,
     ) -> StoreResult<Flavor> {
+        let _catalog = self.catalog_write();
         let created_at = now_ms();
         on_db!(self, pool => sqlx::query("INSERT INTO flavors (id, name, ram_mb, vcpus, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id)
@@ -69,6 +75,7 @@ impl Store {
         ram_mb: i64,
         vcpus: i64,
     ) -> StoreResult<()> {
+        let _catalog = self.catalog_write();
         let created_at = now_ms();
         on_db!(self, pool => sqlx::query(
             "INSERT INTO flavors (id, name, ram_mb, vcpus, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -85,6 +92,7 @@ impl Store {
 
     /// Deletes a flavor that no datastore version refers to.
     pub async fn delete_flavor(&self, id: &str) -> StoreResult<()> {
+        let _catalog = self.catalog_write();
         let mut tx = self.write().await?;
         let result = on_tx!(&mut tx, t => {
             sqlx::query("DELETE FROM datastore_version_flavors WHERE flavor_id = $1").bind(id).execute(&mut **t).await?;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use super::{InstanceStatus, QuotaState, Store, StoreError, StoreResult, Tx, now_ms, on_db, on_tx};
 
 /// An instance row.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub struct Instance {
     /// Its id (a UUID).
     pub id: String,
@@ -180,7 +180,7 @@ pub struct InstanceFilter {
     pub marker: Option<String>,
 }
 
-const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
+pub(super) const COLUMNS: &str = "id, project_id, name, status, flavor_id, volume_size, datastore_version_id, driver_digest, \
      configuration_id, replica_of_id, cluster_id, serial, node_dir, port, quota_state, fault_message, fault_details, \
      fault_at, root_enabled_at, root_enabled_by, created_at, updated_at, deleted_at, applied_settings, replica_info, \
      replication_state, replication_lag_ms, ejected_by, service_status, service_status_at, host_id, backend, address";

@@ -11,6 +11,7 @@ mod drivers;
 mod flavors;
 mod hosts;
 mod instances;
+mod listing;
 mod quotas;
 mod status;
 mod tasks;
@@ -30,6 +31,7 @@ pub use drivers::{DriverRecord, StoredDriver};
 pub use flavors::Flavor;
 pub use hosts::{HostAnnouncement, HostRecord};
 pub use instances::{Instance, InstanceFilter, InstanceUpdate, NewInstance, Placement};
+pub use listing::ListedInstance;
 pub use quotas::{Reservation, Usage};
 pub use status::{InstanceStatus, QuotaState, UnknownState};
 pub use tasks::{Advance, NewTask, Task, TaskHost, TaskState, Wait};
@@ -112,6 +114,8 @@ enum Db {
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+    /// The catalog held in memory (SQLite only: see [`listing`]).
+    catalog: Option<std::sync::Arc<listing::Catalog>>,
 }
 
 /// An open write transaction.
@@ -171,7 +175,8 @@ impl Store {
             SQLITE_MIGRATIONS.run(&pool).await?;
             Db::Sqlite(pool)
         };
-        Ok(Store { db })
+        let catalog = matches!(db, Db::Sqlite(_)).then(Default::default);
+        Ok(Store { db, catalog })
     }
 
     /// Which database this is, for logs.

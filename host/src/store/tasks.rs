@@ -40,7 +40,7 @@ impl TaskState {
         }
     }
 
-    fn parse(text: &str) -> StoreResult<TaskState> {
+    pub(super) fn parse(text: &str) -> StoreResult<TaskState> {
         Ok(match text {
             "queued" => TaskState::Queued,
             "held" => TaskState::Held,
@@ -68,7 +68,7 @@ impl TaskState {
 }
 
 /// The states that hold a resource (one per resource, enforced by the database).
-const ACTIVE: &str = "('pending', 'running', 'waiting', 'held')";
+pub(super) const ACTIVE: &str = "('pending', 'running', 'waiting', 'held')";
 
 /// A task row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +187,7 @@ fn tasks(rows: Vec<TaskRow>) -> StoreResult<Vec<Task>> {
     rows.into_iter().map(Task::try_from).collect()
 }
 
-const COLUMNS: &str = "id, resource_id, kind, state, workflow_version, payload, stage, last_step, step_number, \
+pub(super) const COLUMNS: &str = "id, resource_id, kind, state, workflow_version, payload, stage, last_step, step_number, \
      step_count, parent_id, join_policy, wake_at, host_id, cancel_requested, progress, step_started_at, driver, \
      lease_owner, lease_until, attempts, error, created_at, updated_at";
 

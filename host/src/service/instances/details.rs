@@ -5,7 +5,7 @@ use crate::store::{Instance, InstanceFilter};
 use super::super::views::{FlavorInfo, InstanceInfo, TaskInfo, VersionInfo};
 
 use super::super::lookup::visible_instance;
-use super::super::{Ctx, ServiceError, ServiceResult, Services};
+use super::super::{Ctx, ServiceResult, Services};
 
 /// An instance with what its views need.
 #[derive(Debug, Clone)]
@@ -144,72 +144,11 @@ pub async fn list(
         limit: Some(limit + 1),
         marker,
     };
-    let mut rows = services.store.instances(&filter).await?;
-    let next_marker = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
-    // One query per table for the whole page, not per instance; `volume.used` is shown by
-    // `show` only, as in Trove's list view.
-    let flavors = services.store.flavors().await?;
-    let versions = services.store.datastore_versions().await?;
-    let replicas = services.store.replicas_in_project(&ctx.project_id).await?;
-    let groups = services.store.configurations(Some(&ctx.project_id)).await?;
-    let hosts = hosts(services).await?;
-    let mut tasks: std::collections::HashMap<String, crate::store::Task> = services
-        .store
-        .active_tasks()
-        .await?
-        .into_iter()
-        .map(|t| (t.resource_id.clone(), t))
-        .collect();
-    let mut items = Vec::with_capacity(rows.len());
-    for instance in rows {
-        let Some(version) = versions
-            .iter()
-            .find(|v| v.id == instance.datastore_version_id)
-            .cloned()
-        else {
-            return Err(ServiceError::Internal(format!(
-                "instance {} has an unknown datastore version",
-                instance.id
-            )));
-        };
-        items.push(InstanceDetails {
-            flavor: flavors
-                .iter()
-                .find(|f| f.id == instance.flavor_id)
-                .cloned()
-                .map(FlavorInfo::from),
-            replicas: replicas
-                .iter()
-                .filter(|r| r.replica_of_id.as_deref() == Some(instance.id.as_str()))
-                .map(|r| (r.id.clone(), r.name.clone()))
-                .collect(),
-            version: version.into(),
-            used_gb: None,
-            isolation: None,
-            configuration_name: instance
-                .configuration_id
-                .as_ref()
-                .and_then(|id| groups.iter().find(|g| g.id == *id))
-                .map(|g| g.name.clone()),
-            region: services.region.clone(),
-            host: instance
-                .host_id
-                .as_ref()
-                .and_then(|h| hosts.get(h).cloned()),
-            task: tasks.remove(&instance.id).map(|t| with_steps(services, t)),
-            instance: instance.into(),
-        });
-    }
-    Ok(InstancePage { items, next_marker })
+    super::listing::instance_page(services, &filter, limit).await
 }
 
 /// A task as the views show it, with the count of its workflow's steps.
-fn with_steps(services: &Services, task: crate::store::Task) -> TaskInfo {
+pub(super) fn with_steps(services: &Services, task: crate::store::Task) -> TaskInfo {
     let steps = services
         .orchestrator
         .steps_of(&task.kind)

@@ -7,6 +7,7 @@ mod actions;
 mod configuration;
 mod create;
 mod details;
+mod listing;
 mod replication;
 
 pub use accounts::{

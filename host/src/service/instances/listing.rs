@@ -1,0 +1,66 @@
+//! The page of `GET /instances`: one statement for the instances with their groups, hosts,
+//! tasks and replicas ([`crate::store::Store::instance_page`]), and the catalog from memory.
+
+use super::super::views::FlavorInfo;
+use super::super::{ServiceError, ServiceResult, Services};
+use super::details::{HostState, InstanceDetails, InstancePage, with_steps};
+use crate::store::InstanceFilter;
+
+/// The page `filter` selects (asking for one more than `limit`, to know whether a next page
+/// exists); `volume.used` is shown by `show` only, as in Trove's list view.
+pub(super) async fn instance_page(
+    services: &Services,
+    filter: &InstanceFilter,
+    limit: i64,
+) -> ServiceResult<InstancePage> {
+    let mut rows = services.store.instance_page(filter).await?;
+    let next_marker = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.instance.id.clone())
+    } else {
+        None
+    };
+    let flavors = services.store.flavors_shared().await?;
+    let versions = services.store.datastore_versions_shared().await?;
+    let down_after = services.orchestrator.host_down_after().as_millis() as i64;
+    let now = crate::store::now_ms();
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let instance = row.instance;
+        let Some(version) = versions
+            .iter()
+            .find(|v| v.id == instance.datastore_version_id)
+            .cloned()
+        else {
+            return Err(ServiceError::Internal(format!(
+                "instance {} has an unknown datastore version",
+                instance.id
+            )));
+        };
+        let host = row.host.map(|(name, heartbeat_at)| HostState {
+            name,
+            // This host is answering: its heartbeat may only be late (a busy store).
+            up: instance.host_id.as_deref() == Some(services.orchestrator.host_id())
+                || now - heartbeat_at <= down_after,
+            heartbeat_at,
+        });
+        let task = row.task.map(|task| with_steps(services, task));
+        items.push(InstanceDetails {
+            flavor: flavors
+                .iter()
+                .find(|f| f.id == instance.flavor_id)
+                .cloned()
+                .map(FlavorInfo::from),
+            replicas: row.replicas,
+            version: version.into(),
+            used_gb: None,
+            isolation: None,
+            configuration_name: row.configuration_name,
+            region: services.region.clone(),
+            host,
+            task,
+            instance: instance.into(),
+        });
+    }
+    Ok(InstancePage { items, next_marker })
+}
