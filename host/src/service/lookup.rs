@@ -121,3 +121,17 @@ pub async fn visible_configuration(
     }
     Ok(group)
 }
+
+/// Whether a datastore version may run on a flavor: every flavor, unless the operator gave the
+/// version a list of its own.
+pub async fn flavor_allowed(
+    services: &Services,
+    version: &DatastoreVersion,
+    flavor_id: &str,
+) -> ServiceResult<bool> {
+    let allowed = services
+        .store
+        .datastore_version_flavors(&version.id)
+        .await?;
+    Ok(allowed.is_empty() || allowed.iter().any(|f| f == flavor_id))
+}

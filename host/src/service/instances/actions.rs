@@ -6,7 +6,7 @@ use crate::orchestrator::workflows::node::{
 };
 use crate::store::{Instance, InstanceStatus, InstanceUpdate};
 
-use super::super::lookup::{driver_for, driver_of, visible_instance};
+use super::super::lookup::{driver_for, driver_of, flavor_allowed, visible_instance};
 use super::super::{Ctx, ServiceError, ServiceResult, Services};
 use super::{over_max_volume, require_settled, start_task};
 
@@ -80,11 +80,7 @@ pub async fn resize_flavor(
         .store
         .datastore_version(&instance.datastore_version_id)
         .await?;
-    let allowed = services
-        .store
-        .datastore_version_flavors(&version.id)
-        .await?;
-    if !allowed.is_empty() && !allowed.contains(&flavor.id) {
+    if !flavor_allowed(services, &version, &flavor.id).await? {
         return Err(ServiceError::NotFound(format!(
             "Flavor '{}' is not supported for datastore version {}.",
             flavor.id, version.name

@@ -15,7 +15,7 @@ use crate::runtime::types as wit;
 use crate::store::{NewInstance, Reservation};
 
 use super::super::configurations;
-use super::super::lookup::{driver_for, resolve_version};
+use super::super::lookup::{driver_for, flavor_allowed, resolve_version};
 use super::super::views::{Database, User, all};
 use super::super::{Ctx, ServiceError, ServiceResult, Services};
 use super::details::InstanceDetails;
@@ -167,11 +167,7 @@ pub async fn create(
             .await?
         }
     };
-    let allowed = services
-        .store
-        .datastore_version_flavors(&version.id)
-        .await?;
-    if !allowed.is_empty() && !allowed.contains(&flavor.id) {
+    if !flavor_allowed(services, &version, &flavor.id).await? {
         return Err(ServiceError::NotFound(format!(
             "Flavor '{}' is not supported for datastore {} version {}.",
             flavor.id, version.datastore_name, version.name
