@@ -167,6 +167,7 @@ pub async fn launch(
         services,
         auth,
         public_url,
+        pages: Default::default(),
     });
     tracing::info!(address = %listener.local_addr()?, "serving the Trove v1.0 API");
     let limits = http::serve::Limits {

@@ -1141,3 +1141,46 @@ fn a_rejected_request_leaves_its_kept_alive_connection_usable() {
     .unwrap();
     assert_eq!(answer().0, "200");
 }
+
+#[test]
+fn an_instance_list_shows_a_change_at_once_though_pages_are_kept() {
+    crate::nodes::require_binary("redis-server", "redis-server");
+    let setup = Setup::start(None, &[]);
+    let (server, client) = (&setup.server, &setup.member);
+    let id = crate::common::nodes::create_instance(client, "kept", "redis", "7.0", json!({}));
+    crate::common::nodes::wait_status(
+        server,
+        client,
+        &id,
+        "ACTIVE",
+        std::time::Duration::from_secs(120),
+    );
+    let names = |client: &crate::common::api::Client| -> Vec<String> {
+        client.get("instances").expect(200)["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The same page twice (the second is the kept one), then a rename: the next list, sent
+    // at once, shows the new name.
+    assert_eq!(names(client), ["kept"]);
+    assert_eq!(names(client), ["kept"]);
+    for name in ["renamed", "renamed-again"] {
+        client
+            .put(
+                &format!("instances/{id}"),
+                json!({"instance": {"name": name}}),
+            )
+            .expect(202);
+        assert_eq!(names(client), [name]);
+    }
+    // An admin's page (with fault details) is not a member's.
+    let admin = &setup.admin;
+    assert_eq!(names(admin), ["renamed-again"]);
+    // A deleted instance leaves the list.
+    client.delete(&format!("instances/{id}")).expect(202);
+    crate::common::nodes::wait_gone(server, client, &id, std::time::Duration::from_secs(60));
+    assert!(names(client).is_empty());
+}

@@ -299,3 +299,27 @@ on_both!(quota_overrides_replace_defaults_per_project, |store| {
     );
     assert!(store.quota_overrides("p2").await.unwrap().is_empty());
 });
+
+on_both!(
+    the_data_version_moves_with_every_commit_and_only_then,
+    |store| {
+        let before = store.data_version().await.unwrap();
+        if store.kind() == "postgresql" {
+            // Hosts share it and write without telling each other: it cannot tell.
+            assert_eq!(before, None);
+            return;
+        }
+        let before = before.expect("SQLite tells when it changed");
+        // Reads change nothing.
+        store.flavors().await.unwrap();
+        assert_eq!(store.data_version().await.unwrap(), Some(before));
+        // A write through the pool, and a transaction, each move it.
+        store.ensure_flavor("f-dv", "dv", 512, 1).await.unwrap();
+        let after_write = store.data_version().await.unwrap().unwrap();
+        assert_ne!(after_write, before);
+        let tx = store.write().await.unwrap();
+        tx.commit().await.unwrap();
+        store.create_flavor("f-dv2", "dv2", 512, 1).await.unwrap();
+        assert_ne!(store.data_version().await.unwrap().unwrap(), after_write);
+    }
+);

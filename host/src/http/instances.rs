@@ -31,15 +31,31 @@ pub struct ListQuery {
     marker: Option<String>,
 }
 
-/// `GET /instances`.
+/// `GET /instances`: the page as it was last sent while the store has not changed since.
 pub async fn list(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Base(base): Base,
     Query(query): Query<ListQuery>,
-) -> ApiResult<Json<InstancesResponse>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse as _;
     let limit = query.limit.map(|c| c.0);
     let include_replicas = query.include_replicas.is_none_or(|b| b.0);
+    let version = service::instances::page_version(&state.services, &ctx).await?;
+    let key = format!(
+        "{}\n{}\n{base}\n{}\n{include_replicas}\n{limit:?}\n{:?}",
+        ctx.project_id,
+        ctx.is_admin(),
+        query.include_clustered.0,
+        query.marker
+    );
+    let json = [(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    )];
+    if let Some(body) = version.and_then(|v| state.pages.get(&key, v)) {
+        return Ok((json, body).into_response());
+    }
     let page = service::instances::list(
         &state.services,
         &ctx,
@@ -54,14 +70,22 @@ pub async fn list(
         .iter()
         .map(|m| views::next_link(&base, &ctx.project_id, "instances", limit, m))
         .collect();
-    Ok(Json(InstancesResponse {
+    let response = InstancesResponse {
         instances: page
             .items
             .iter()
             .map(|d| views::instance(&base, &ctx, d))
             .collect(),
         links,
-    }))
+    };
+    let body = axum::body::Bytes::from(
+        serde_json::to_vec(&response)
+            .map_err(|e| ApiError::from(service::ServiceError::Internal(e.to_string())))?,
+    );
+    if let Some(version) = version {
+        state.pages.put(key, version, body.clone());
+    }
+    Ok((json, body).into_response())
 }
 
 fn databases(requests: Vec<DatabaseRequest>) -> Vec<Database> {

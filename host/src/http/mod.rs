@@ -12,6 +12,7 @@ mod extract;
 mod instances;
 mod links;
 mod mgmt;
+mod pages;
 pub mod serve;
 mod versions;
 mod views;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// The URL links in responses start with (no trailing `/`).
     pub public_url: Arc<str>,
+    /// Instance pages kept until the store changes.
+    pub pages: Arc<pages::Pages>,
 }
 
 async fn not_found() -> ApiError {

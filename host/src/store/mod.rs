@@ -5,6 +5,7 @@
 //!
 //! Must not import: http, service, orchestrator, runtime, backends.
 
+mod changes;
 mod configurations;
 mod datastores;
 mod drivers;
@@ -116,6 +117,8 @@ pub struct Store {
     db: Db,
     /// The catalog held in memory (SQLite only: see [`listing`]).
     catalog: Option<std::sync::Arc<listing::Catalog>>,
+    /// What tells that something was committed (SQLite only: see [`changes`]).
+    changes: Option<std::sync::Arc<changes::Changes>>,
 }
 
 /// An open write transaction.
@@ -152,6 +155,7 @@ pub(crate) use on_tx;
 impl Store {
     /// Connects (creating an SQLite file if needed) and applies pending migrations.
     pub async fn connect(url: &str) -> StoreResult<Store> {
+        let mut changes = None;
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -170,13 +174,18 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
+            changes = Some(std::sync::Arc::new(changes::Changes::open(&options).await?));
             Db::Sqlite(pool)
         };
         let catalog = matches!(db, Db::Sqlite(_)).then(Default::default);
-        Ok(Store { db, catalog })
+        Ok(Store {
+            db,
+            catalog,
+            changes,
+        })
     }
 
     /// Which database this is, for logs.

@@ -126,6 +126,13 @@ pub(crate) async fn details(
     })
 }
 
+/// What a kept page of `GET /instances` must have been built at to be sent again (see
+/// `Store::data_version`), once the caller may list instances; `None`: build it again.
+pub async fn page_version(services: &Services, ctx: &Ctx) -> ServiceResult<Option<i64>> {
+    ctx.authorize(services, "instance:index")?;
+    Ok(services.store.data_version().await?)
+}
+
 /// `GET /instances`.
 pub async fn list(
     services: &Services,
