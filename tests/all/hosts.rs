@@ -43,6 +43,21 @@ fn role(port: u16, password: &str) -> String {
         .to_string()
 }
 
+/// A write on the source `(port, password)` reaches the replica, which is a replica to
+/// Redis too and refuses writes of its own.
+#[track_caller]
+fn follows(source: (u16, &str), replica: (u16, &str), (key, value): (&str, &str), what: &str) {
+    assert_eq!(redis(source.0, source.1, &["SET", key, value]), "OK");
+    wait_until(
+        BUILD,
+        || redis(replica.0, replica.1, &["GET", key]) == value,
+        what,
+    );
+    assert_eq!(role(replica.0, replica.1), "slave");
+    let refused = redis(replica.0, replica.1, &["SET", "k", "no"]);
+    assert!(refused.contains("READONLY"), "{refused}");
+}
+
 /// The one lasting server of the node listening on `port` of `host`.
 #[track_caller]
 fn one_server(host: &Server, port: u16) {
@@ -176,18 +191,12 @@ fn two_hosts_on_one_store_serve_replicate_fail_over_and_outlive_each_other() {
     one_server(&b, replica_port);
     let source_password = root(&on_a, &source);
     let replica_password = root(&on_b, &replica);
-    assert_eq!(
-        redis(source_port, &source_password, &["SET", "k1", "one"]),
-        "OK"
-    );
-    wait_until(
-        BUILD,
-        || redis(replica_port, &replica_password, &["GET", "k1"]) == "one",
+    follows(
+        (source_port, &source_password),
+        (replica_port, &replica_password),
+        ("k1", "one"),
         "the replica on host B has the source's write",
     );
-    assert_eq!(role(replica_port, &replica_password), "slave");
-    let refused = redis(replica_port, &replica_password, &["SET", "k", "no"]);
-    assert!(refused.contains("READONLY"), "{refused}");
 
     on_b.post(
         &format!("instances/{replica}/action"),
@@ -209,18 +218,12 @@ fn two_hosts_on_one_store_serve_replicate_fail_over_and_outlive_each_other() {
         redis(replica_port, &replica_password, &["GET", "k1"]),
         "one"
     );
-    assert_eq!(
-        redis(replica_port, &replica_password, &["SET", "k2", "two"]),
-        "OK"
-    );
-    wait_until(
-        BUILD,
-        || redis(source_port, &source_password, &["GET", "k2"]) == "two",
+    follows(
+        (replica_port, &replica_password),
+        (source_port, &source_password),
+        ("k2", "two"),
         "the old source on host A has the new source's write",
     );
-    assert_eq!(role(source_port, &source_password), "slave");
-    let refused = redis(source_port, &source_password, &["SET", "k", "no"]);
-    assert!(refused.contains("READONLY"), "{refused}");
 
     kill_server_behind_drovers_back(&b, &on_b, &replica);
     on_b.post(

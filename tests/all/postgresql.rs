@@ -269,26 +269,8 @@ fn a_create_left_by_a_dead_host_waits_for_that_host_while_another_shows_it_truth
         "the create started a node process",
     );
     let (first_state, ports) = first.kill();
-    for entry in std::fs::read_dir(first_state.path().join("nodes"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        // A node's own user; a directory still owned by root (not yet handed to its node)
-        // has none, and root's processes are this test's and the machine's.
-        let uid = node_uid(&entry.path());
-        let pids = if uid == 0 {
-            crate::common::nodes::processes_under(&entry.path())
-        } else {
-            processes_of_uid(uid)
-        };
-        for pid in pids {
-            std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status()
-                .unwrap();
-        }
-    }
+    // Its nodes die with it, as with the machine.
+    crate::common::hosts::kill_nodes_of(first_state.path());
 
     // The second host, on the same store, shows the instance as it is: its host is not heard
     // from. The node is the first host's, so the second does not take the create over, even
