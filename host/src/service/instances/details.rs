@@ -1,6 +1,6 @@
 //! What the views of an instance show: its details, pages of them, and its tasks.
 
-use crate::store::{Instance, InstanceFilter};
+use crate::store::Instance;
 
 use super::super::views::{FlavorInfo, InstanceInfo, TaskInfo, VersionInfo};
 
@@ -124,34 +124,6 @@ pub(crate) async fn details(
         version: version.into(),
         replicas,
     })
-}
-
-/// What a kept page of `GET /instances` must have been built at to be sent again (see
-/// `Store::data_version`), once the caller may list instances; `None`: build it again.
-pub async fn page_version(services: &Services, ctx: &Ctx) -> ServiceResult<Option<i64>> {
-    ctx.authorize(services, "instance:index")?;
-    Ok(services.store.data_version().await?)
-}
-
-/// `GET /instances`.
-pub async fn list(
-    services: &Services,
-    ctx: &Ctx,
-    include_clustered: bool,
-    include_replicas: bool,
-    limit: Option<i64>,
-    marker: Option<String>,
-) -> ServiceResult<InstancePage> {
-    ctx.authorize(services, "instance:index")?;
-    let limit = limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let filter = InstanceFilter {
-        project_id: Some(ctx.project_id.clone()),
-        include_clustered,
-        include_replicas,
-        limit: Some(limit + 1),
-        marker,
-    };
-    super::listing::instance_page(services, &filter, limit).await
 }
 
 /// A task as the views show it, with the count of its workflow's steps.

@@ -2,13 +2,41 @@
 //! tasks and replicas ([`crate::store::Store::instance_page`]), and the catalog from memory.
 
 use super::super::views::FlavorInfo;
-use super::super::{ServiceError, ServiceResult, Services};
-use super::details::{HostState, InstanceDetails, InstancePage, with_steps};
+use super::super::{Ctx, ServiceError, ServiceResult, Services};
+use super::details::{HostState, InstanceDetails, InstancePage, MAX_PAGE, with_steps};
 use crate::store::InstanceFilter;
+
+/// What a kept page of `GET /instances` must have been built at to be sent again (see
+/// `Store::data_version`), once the caller may list instances; `None`: build it again.
+pub async fn page_version(services: &Services, ctx: &Ctx) -> ServiceResult<Option<i64>> {
+    ctx.authorize(services, "instance:index")?;
+    Ok(services.store.data_version().await?)
+}
+
+/// `GET /instances`.
+pub async fn list(
+    services: &Services,
+    ctx: &Ctx,
+    include_clustered: bool,
+    include_replicas: bool,
+    limit: Option<i64>,
+    marker: Option<String>,
+) -> ServiceResult<InstancePage> {
+    ctx.authorize(services, "instance:index")?;
+    let limit = limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let filter = InstanceFilter {
+        project_id: Some(ctx.project_id.clone()),
+        include_clustered,
+        include_replicas,
+        limit: Some(limit + 1),
+        marker,
+    };
+    instance_page(services, &filter, limit).await
+}
 
 /// The page `filter` selects (asking for one more than `limit`, to know whether a next page
 /// exists); `volume.used` is shown by `show` only, as in Trove's list view.
-pub(super) async fn instance_page(
+async fn instance_page(
     services: &Services,
     filter: &InstanceFilter,
     limit: i64,

@@ -20,9 +20,8 @@ pub use actions::{delete, rename, resize_flavor, resize_volume, restart};
 pub use configuration::effective_configuration;
 pub use create::{CreateInstance, create};
 pub(crate) use details::details;
-pub use details::{
-    HostState, InstanceDetails, InstancePage, MAX_PAGE, list, page_version, show, tasks,
-};
+pub use details::{HostState, InstanceDetails, InstancePage, MAX_PAGE, show, tasks};
+pub use listing::{list, page_version};
 pub use replication::{detach_replica, eject, promote, replicas};
 
 use crate::orchestrator::Admission;
