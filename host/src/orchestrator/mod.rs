@@ -148,9 +148,9 @@ impl Orchestrator {
         }
     }
 
-    /// How long a host may be silent before its nodes' state is shown as unknown.
-    pub fn host_down_after(&self) -> Duration {
-        self.inner.settings.host_down_after
+    /// Whether host `host_id`, last heard from at `heartbeat_at`, counts as running.
+    pub fn host_is_up(&self, host_id: &str, heartbeat_at: i64) -> bool {
+        self.inner.host_is_up(host_id, heartbeat_at)
     }
 
     /// This host's id.
@@ -258,6 +258,13 @@ impl Orchestrator {
 }
 
 impl Inner {
+    /// Whether a host counts as running: it has heartbeated within `host_down_after`, or it is
+    /// this one (which is answering: its heartbeat may only be late, on a busy store).
+    pub(crate) fn host_is_up(&self, host_id: &str, heartbeat_at: i64) -> bool {
+        host_id == self.host_id
+            || now_ms() - heartbeat_at <= self.settings.host_down_after.as_millis() as i64
+    }
+
     /// What this host says of itself in its heartbeats.
     fn announcement(&self) -> crate::store::HostAnnouncement {
         crate::store::HostAnnouncement {

@@ -138,13 +138,13 @@ pub struct HostSummary {
 /// instances each holds.
 pub async fn hosts(services: &Services, ctx: &Ctx) -> ServiceResult<Vec<HostSummary>> {
     require_admin(ctx)?;
-    let down_after = services.orchestrator.host_down_after().as_millis() as i64;
-    let now = crate::store::now_ms();
     let mut summaries = Vec::new();
     for host in services.store.hosts().await? {
         let instances = services.store.instances_on_host(&host.id).await?.len();
         summaries.push(HostSummary {
-            up: host.id == services.orchestrator.host_id() || now - host.heartbeat_at <= down_after,
+            up: services
+                .orchestrator
+                .host_is_up(&host.id, host.heartbeat_at),
             instances,
             host: host.into(),
         });

@@ -22,15 +22,11 @@ pub async fn host_is_silent(cx: &Cx<'_>, instance: &crate::store::Instance) -> b
     let Some(host) = instance.host_id.as_deref() else {
         return false;
     };
-    if host == cx.inner.host_id {
-        return false;
-    }
-    let down_after = cx.inner.settings.host_down_after.as_millis() as i64;
     cx.inner
         .store
         .host(host)
         .await
-        .is_ok_and(|h| crate::store::now_ms() - h.heartbeat_at > down_after)
+        .is_ok_and(|h| !cx.inner.host_is_up(&h.id, h.heartbeat_at))
 }
 
 /// The node of the task's own instance.

@@ -45,8 +45,6 @@ pub struct HostState {
 
 /// The hosts sharing the store, by id, as views show them.
 async fn hosts(services: &Services) -> ServiceResult<std::collections::HashMap<String, HostState>> {
-    let down_after = services.orchestrator.host_down_after().as_millis() as i64;
-    let now = crate::store::now_ms();
     Ok(services
         .store
         .hosts()
@@ -57,9 +55,7 @@ async fn hosts(services: &Services) -> ServiceResult<std::collections::HashMap<S
                 h.id.clone(),
                 HostState {
                     name: h.name,
-                    // This host is answering: its heartbeat may only be late (a busy store).
-                    up: h.id == services.orchestrator.host_id()
-                        || now - h.heartbeat_at <= down_after,
+                    up: services.orchestrator.host_is_up(&h.id, h.heartbeat_at),
                     heartbeat_at: h.heartbeat_at,
                 },
             )

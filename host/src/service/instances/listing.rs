@@ -50,8 +50,6 @@ async fn instance_page(
     };
     let flavors = services.store.flavors_shared().await?;
     let versions = services.store.datastore_versions_shared().await?;
-    let down_after = services.orchestrator.host_down_after().as_millis() as i64;
-    let now = crate::store::now_ms();
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let instance = row.instance;
@@ -67,9 +65,10 @@ async fn instance_page(
         };
         let host = row.host.map(|(name, heartbeat_at)| HostState {
             name,
-            // This host is answering: its heartbeat may only be late (a busy store).
-            up: instance.host_id.as_deref() == Some(services.orchestrator.host_id())
-                || now - heartbeat_at <= down_after,
+            up: services.orchestrator.host_is_up(
+                instance.host_id.as_deref().unwrap_or_default(),
+                heartbeat_at,
+            ),
             heartbeat_at,
         });
         let task = row.task.map(|task| with_steps(services, task));
