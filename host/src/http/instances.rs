@@ -41,19 +41,27 @@ pub async fn list(
     use axum::response::IntoResponse as _;
     let limit = query.limit.map(|c| c.0);
     let include_replicas = query.include_replicas.is_none_or(|b| b.0);
-    let version = service::instances::page_version(&state.services, &ctx).await?;
-    let key = format!(
-        "{}\n{}\n{base}\n{}\n{include_replicas}\n{limit:?}\n{:?}",
-        ctx.project_id,
-        ctx.is_admin(),
-        query.include_clustered.0,
-        query.marker
-    );
+    // Only a store that tells when it changed has pages kept.
+    let kept = service::instances::page_version(&state.services, &ctx)
+        .await?
+        .map(|version| {
+            let key = format!(
+                "{}\n{}\n{base}\n{}\n{include_replicas}\n{limit:?}\n{:?}",
+                ctx.project_id,
+                ctx.is_admin(),
+                query.include_clustered.0,
+                query.marker
+            );
+            (version, key)
+        });
     let json = [(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/json"),
     )];
-    if let Some(body) = version.and_then(|v| state.pages.get(&key, v)) {
+    if let Some(body) = kept
+        .as_ref()
+        .and_then(|(version, key)| state.pages.get(key, *version))
+    {
         return Ok((json, body).into_response());
     }
     let page = service::instances::list(
@@ -82,7 +90,7 @@ pub async fn list(
         serde_json::to_vec(&response)
             .map_err(|e| ApiError::from(service::ServiceError::Internal(e.to_string())))?,
     );
-    if let Some(version) = version {
+    if let Some((version, key)) = kept {
         state.pages.put(key, version, body.clone());
     }
     Ok((json, body).into_response())

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use crate::service::links::{self, NodeReply, NodeRequest, TOKEN_HEADER};
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::{RawBody, parse};
 
 /// Runs one node operation for another host.
@@ -18,14 +18,9 @@ pub async fn node_operation(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<NodeReply>> {
-    let token = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok());
     // The token before the body: a caller without it learns nothing from a parse error.
-    if !token.is_some_and(links::is_host_token) {
-        return Err(ApiError::from(crate::service::ServiceError::Unauthorized(
-            links::UNAUTHORIZED.into(),
-        )));
-    }
+    links::authorize(headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()))?;
     let request: NodeRequest = parse(&body)?;
-    let reply = links::node_operation(&state.services, token, &id, request).await?;
+    let reply = links::node_operation(&state.services, &id, request).await?;
     Ok(Json(reply))
 }

@@ -67,6 +67,16 @@ fn address_of(inner: &Inner, instance: &Instance) -> String {
         .unwrap_or_else(|| inner.backend.address())
 }
 
+/// What a backend is told of `instance`'s node, running with `flavor`.
+pub(crate) fn node_info(instance: &Instance, flavor: &crate::store::Flavor) -> NodeInfo {
+    NodeInfo {
+        id: instance.id.clone(),
+        directory: instance.node_dir.clone(),
+        port: instance.port as u16,
+        memory_mb: flavor.ram_mb as u32,
+    }
+}
+
 /// The node of `instance`: this host's backend's handle for a node placed here (or on no host
 /// yet), a handle over the host link for one another host holds.
 pub(crate) async fn node_of(
@@ -134,12 +144,7 @@ impl InstanceNode {
             .datastore_version(&instance.datastore_version_id)
             .await
             .map_err(|e| e.to_string())?;
-        let info = NodeInfo {
-            id: instance.id.clone(),
-            directory: instance.node_dir.clone(),
-            port: instance.port as u16,
-            memory_mb: flavor.ram_mb as u32,
-        };
+        let info = node_info(&instance, &flavor);
         let node = node_of(inner, &instance, &info, flavor_id).await?;
         let role = match &instance.replica_of_id {
             Some(source_id) => {

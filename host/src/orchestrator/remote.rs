@@ -460,12 +460,9 @@ pub(crate) async fn serve(
         .flavor(request.flavor_id.as_deref().unwrap_or(&instance.flavor_id))
         .await
         .map_err(|e| LinkError::NotFound(e.to_string()))?;
-    let node = inner.backend.node(&NodeInfo {
-        id: instance.id.clone(),
-        directory: instance.node_dir.clone(),
-        port: instance.port as u16,
-        memory_mb: flavor.ram_mb as u32,
-    });
+    let node = inner
+        .backend
+        .node(&super::context::node_info(&instance, &flavor));
     let path = |path: &str| crate::runtime::node_path(path).map_err(LinkError::Invalid);
     let done = |result: Result<(), String>| match result {
         Ok(()) => NodeReply::Done,
@@ -558,7 +555,7 @@ mod tests {
         assert_eq!(contents, vec![0, 255, b'a']);
 
         let exec: NodeCall = serde_json::from_str(
-            r#"{"op":"exec","argv":["redis-cli","PING"],"env":[],"timeout_ms":null}"#,
+            r#"{"op":"exec","argv":["server-cli","PING"],"env":[],"timeout_ms":null}"#,
         )
         .unwrap();
         assert!(matches!(exec, NodeCall::Exec { stdin: None, .. }));

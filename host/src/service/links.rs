@@ -7,25 +7,23 @@ pub use crate::orchestrator::{NODES_PATH, NodeReply, NodeRequest, TOKEN_HEADER};
 
 use super::{ServiceError, ServiceResult, Services};
 
-/// What a caller without the hosts' token is told.
-pub const UNAUTHORIZED: &str =
-    "Node operations are for the hosts that share this service's secrets key.";
-
-/// Whether `token` is the hosts' token.
-pub fn is_host_token(token: &str) -> bool {
-    crate::secrets::is_host_token(token)
+/// Lets in a caller that showed the hosts' token; checked before its request is read.
+pub fn authorize(token: Option<&str>) -> ServiceResult<()> {
+    if token.is_some_and(crate::secrets::is_host_token) {
+        Ok(())
+    } else {
+        Err(ServiceError::Unauthorized(
+            "Node operations are for the hosts that share this service's secrets key.".into(),
+        ))
+    }
 }
 
-/// Runs a node operation another host sent, if it showed the hosts' token.
+/// Runs a node operation another host sent (its token is checked by [`authorize`]).
 pub async fn node_operation(
     services: &Services,
-    token: Option<&str>,
     instance_id: &str,
     request: NodeRequest,
 ) -> ServiceResult<NodeReply> {
-    if !token.is_some_and(crate::secrets::is_host_token) {
-        return Err(ServiceError::Unauthorized(UNAUTHORIZED.into()));
-    }
     tracing::debug!(instance = %instance_id, "a node operation from another host");
     services
         .orchestrator
