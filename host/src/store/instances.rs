@@ -195,6 +195,25 @@ impl Instance {
     }
 }
 
+/// Appends what `filter` asks beyond the project (bound as `$1`): clustered instances,
+/// replicas, the page after the marker (`$2`), in creation order, at most `$3`.
+pub(super) fn push_filter(sql: &mut String, filter: &InstanceFilter) {
+    if !filter.include_clustered {
+        sql.push_str(" AND cluster_id IS NULL");
+    }
+    if !filter.include_replicas {
+        sql.push_str(" AND replica_of_id IS NULL");
+    }
+    if filter.marker.is_some() {
+        sql.push_str(
+            " AND (created_at, id) > (SELECT created_at, id FROM instances WHERE id = $2)",
+        );
+    } else {
+        sql.push_str(" AND $2 = $2");
+    }
+    sql.push_str(" ORDER BY created_at, id LIMIT $3");
+}
+
 impl Store {
     /// Live instances in creation order, filtered.
     pub async fn instances(&self, filter: &InstanceFilter) -> StoreResult<Vec<Instance>> {
@@ -204,20 +223,7 @@ impl Store {
         } else {
             sql.push_str(" AND $1 = $1");
         }
-        if !filter.include_clustered {
-            sql.push_str(" AND cluster_id IS NULL");
-        }
-        if !filter.include_replicas {
-            sql.push_str(" AND replica_of_id IS NULL");
-        }
-        if filter.marker.is_some() {
-            sql.push_str(
-                " AND (created_at, id) > (SELECT created_at, id FROM instances WHERE id = $2)",
-            );
-        } else {
-            sql.push_str(" AND $2 = $2");
-        }
-        sql.push_str(" ORDER BY created_at, id LIMIT $3");
+        push_filter(&mut sql, filter);
         let project = filter.project_id.clone().unwrap_or_default();
         let marker = filter.marker.clone().unwrap_or_default();
         let limit = filter.limit.unwrap_or(i64::MAX);
@@ -686,9 +692,9 @@ mod tests {
         store.create_flavor("f2", "large", 1024, 2).await.unwrap();
         let version = store
             .create_datastore_version(&NewDatastoreVersion {
-                datastore_name: "redis".into(),
+                datastore_name: "kv".into(),
                 name: "7".into(),
-                driver_name: "redis".into(),
+                driver_name: "kv".into(),
                 driver_requirement: "*".into(),
                 image: String::new(),
                 packages: String::new(),

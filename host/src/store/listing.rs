@@ -212,20 +212,7 @@ impl Store {
             "SELECT {COLUMNS}, row_number() OVER (ORDER BY created_at, id) AS n \
              FROM instances WHERE deleted_at IS NULL AND project_id = $1"
         );
-        if !filter.include_clustered {
-            page.push_str(" AND cluster_id IS NULL");
-        }
-        if !filter.include_replicas {
-            page.push_str(" AND replica_of_id IS NULL");
-        }
-        if filter.marker.is_some() {
-            page.push_str(
-                " AND (created_at, id) > (SELECT created_at, id FROM instances WHERE id = $2)",
-            );
-        } else {
-            page.push_str(" AND $2 = $2");
-        }
-        page.push_str(" ORDER BY created_at, id LIMIT $3");
+        super::instances::push_filter(&mut page, filter);
         // The same statement on both, but for the names of the JSON functions. The page comes
         // in any order with each instance's place in it (an aggregate sorting what it
         // gathers, on SQLite, copies each element into a temporary index). The active tasks
